@@ -1,0 +1,64 @@
+"""The environment contract between the operator and the runtime: one reference for both sides.
+
+The operator builds each run's Pod environment from these names; the runtime reads them. The
+operator imports this module (never the other way round), so a name can change in one place.
+See docs/reference/environment-contract.md for the meaning of each variable.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# What to run and for whom.
+JOB: Final = "BASEJOB_JOB"
+SCHEDULEDJOB_NAMESPACE: Final = "BASEJOB_SCHEDULEDJOB_NAMESPACE"
+SCHEDULEDJOB_NAME: Final = "BASEJOB_SCHEDULEDJOB_NAME"
+TENANT_ID: Final = "BASEJOB_TENANT_ID"
+APPLICATION_USER_ID: Final = "BASEJOB_APPLICATION_USER_ID"
+CORRELATION_PREFIX: Final = "BASEJOB_CORRELATION_PREFIX"
+
+# Job data: literal values as one JSON object; values from Secrets and ConfigMaps arrive as one
+# variable each, DATA_FROM_PREFIX + key, through valueFrom (never written into the CronJob).
+DATA: Final = "BASEJOB_DATA"
+DATA_FROM_PREFIX: Final = "BASEJOB_DATA_FROM_"
+SECRET_KEYS: Final = "BASEJOB_SECRET_KEYS"  # noqa: S105 - a variable name; comma-separated keys whose values stay out of logs
+
+# When: the schedule as the CronJob runs it, and its time zone.
+SCHEDULE: Final = "BASEJOB_SCHEDULE"
+TIME_ZONE: Final = "BASEJOB_TIME_ZONE"
+
+# The run's identity, from the downward API.
+POD_NAME: Final = "BASEJOB_POD_NAME"
+RUN_NAME: Final = "BASEJOB_RUN_NAME"  # the Job's name; a CronJob's suffix is the fire minute
+RUN_UID: Final = "BASEJOB_RUN_UID"  # the Job's UID, the seed of the correlation ID
+
+# Where telemetry goes (OTEL_* variables follow the OpenTelemetry specification).
+PUSHGATEWAY_URL: Final = "BASEJOB_PUSHGATEWAY_URL"
+OTEL_EXPORTER_OTLP_ENDPOINT: Final = "OTEL_EXPORTER_OTLP_ENDPOINT"
+OTEL_SERVICE_NAME: Final = "OTEL_SERVICE_NAME"
+OTEL_RESOURCE_ATTRIBUTES: Final = "OTEL_RESOURCE_ATTRIBUTES"
+
+RESERVED_PREFIX: Final = "BASEJOB_"
+
+# Labels Kubernetes puts on a Job's Pods; the downward API reads the run identity from them.
+JOB_NAME_LABEL: Final = "batch.kubernetes.io/job-name"
+JOB_UID_LABEL: Final = "batch.kubernetes.io/controller-uid"
+
+# Exit codes: the Job's podFailurePolicy retries TRANSIENT (within `retries`) and fails the Job
+# at once on FATAL. Any other non-zero code counts as transient.
+EXIT_SUCCESS: Final = 0
+EXIT_TRANSIENT: Final = 75  # EX_TEMPFAIL: try again later
+EXIT_FATAL: Final = 78  # EX_CONFIG: retrying cannot help
+
+TERMINATION_MESSAGE_PATH: Final = "/dev/termination-log"
+_CORRELATION_SUFFIX_LENGTH: Final = 16
+
+
+def correlation_id(prefix: str, run_uid: str) -> str:
+    """The run's correlation ID: the prefix and the Job UID's first 16 hex digits.
+
+    Unique per run (a Job UID is) and computable by the operator from the Job alone, so
+    `status.lastRun`, Events, logs, metrics and traces all show the same ID.
+    """
+    suffix = run_uid.replace("-", "").lower()[:_CORRELATION_SUFFIX_LENGTH]
+    return f"{prefix}-{suffix}"
