@@ -1,0 +1,333 @@
+"""ScheduledJob `jobs.connectflow.io/v1alpha1`: the models the CRD is generated from.
+
+Field docstrings become the schema descriptions `kubectl explain` prints; constraints become
+schema validation, and rules across fields become CEL (`x-kubernetes-validations`), so most bad
+input is refused at admission. What a schema cannot check (a cron expression's meaning, an IANA
+zone) the operator validates and reports in the `Ready` condition.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, JsonValue, StringConstraints, model_validator
+
+from scheduledjob_operator.api.base import ApiModel, IntOrString, cel
+
+GROUP = "jobs.connectflow.io"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+KIND = "ScheduledJob"
+PLURAL = "scheduledjobs"
+SINGULAR = "scheduledjob"
+SHORT_NAMES = ("sj",)
+
+# A Kubernetes object name (DNS subdomain) and a label-like identifier.
+ObjectName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"),
+]
+# Job data keys double as environment-variable suffixes and log field names.
+DataKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=63, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+]
+JobReference = Annotated[
+    str,
+    StringConstraints(
+        min_length=1,
+        max_length=253,
+        pattern=r"^([A-Za-z_][A-Za-z0-9_.-]*|[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*)$",
+    ),
+]
+# Only a shape check here; the operator parses the expression and explains what is wrong.
+ScheduleExpression = Annotated[
+    str,
+    StringConstraints(
+        min_length=1,
+        max_length=256,
+        pattern=r"^\s*(@[a-z]+|\S+(\s+\S+){4,6})\s*$",
+    ),
+]
+TimeZoneName = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")
+]
+Identifier = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$")
+]
+JobDataValue = Annotated[
+    str | int | float | bool,
+    Field(json_schema_extra={"x-kubernetes-preserve-unknown-fields": True}),
+]
+
+
+class KeySelector(ApiModel):
+    """One key of a Secret or ConfigMap in the ScheduledJob's namespace."""
+
+    name: ObjectName
+    """Name of the Secret or ConfigMap."""
+    key: Annotated[str, StringConstraints(min_length=1, max_length=253)]
+    """Key within it whose value becomes the job data value."""
+
+
+class DataFromSource(ApiModel):
+    """A job data value read from a Secret or ConfigMap when the run starts.
+
+    The value is passed to the Pod by reference: it is never written into the CronJob, the
+    ScheduledJob's status, Events or logs. Values from Secrets are also left out of the run's
+    log context.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                cel(
+                    "has(self.secretKeyRef) != has(self.configMapKeyRef)",
+                    "set exactly one of secretKeyRef or configMapKeyRef",
+                )
+            ]
+        }
+    )
+
+    key: DataKey
+    """Job data parameter name the value is delivered as."""
+    secret_key_ref: KeySelector | None = None
+    """Take the value from this Secret key (kept out of logs)."""
+    config_map_key_ref: KeySelector | None = None
+    """Take the value from this ConfigMap key."""
+
+
+class JobContext(ApiModel):
+    """Who a run acts for: tenant and user, or the system when no tenant is set.
+
+    Three modes, as in the BaseJob framework: tenant and user; tenant only (the user is the
+    operator's configured default admin user); system (neither).
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                cel(
+                    "!has(self.applicationUserId) || has(self.tenantId)",
+                    "applicationUserId needs tenantId: a system job (no tenant) acts for no user",
+                    field_path=".applicationUserId",
+                )
+            ]
+        }
+    )
+
+    tenant_id: IntOrString | None = None
+    """Tenant the run acts for; leave unset for a system job."""
+    application_user_id: IntOrString | None = None
+    """Application user the run acts as; defaults to the operator's default admin user when a
+    tenant is set."""
+    correlation_id: Identifier | None = None
+    """Correlation prefix chosen by the scheduler (for example `daily-reports`); every run
+    still gets its own unique correlation ID that starts with it."""
+
+
+class EnvVar(ApiModel):
+    """An extra environment variable for the job's container (a literal value)."""
+
+    name: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=256, pattern=r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"),
+    ]
+    """Variable name. Names starting with BASEJOB_ are reserved for the runtime contract."""
+    value: Annotated[str, StringConstraints(max_length=32768)] = ""
+    """Variable value."""
+
+
+class Resources(ApiModel):
+    """Compute resources of the job's container, as in a Pod spec."""
+
+    limits: dict[str, IntOrString] | None = None
+    """Maximum resources, for example `memory: 256Mi`."""
+    requests: dict[str, IntOrString] | None = None
+    """Guaranteed resources, for example `cpu: 100m`."""
+
+
+class Toleration(ApiModel):
+    """A Pod toleration, as in a Pod spec."""
+
+    key: str | None = None
+    """Taint key the toleration applies to; empty matches all keys (with operator Exists)."""
+    operator: Literal["Exists", "Equal"] | None = None
+    """Exists or Equal (the default)."""
+    value: str | None = None
+    """Taint value to match with operator Equal."""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    """Taint effect to match; empty matches all effects."""
+    toleration_seconds: int | None = None
+    """For NoExecute: how long the Pod stays bound after the taint appears."""
+
+
+_SPEC_RULES: list[JsonValue] = [
+    cel(
+        "!has(self.successfulRunsHistoryLimit) || !has(self.ttlSecondsAfterFinished) "
+        "|| self.successfulRunsHistoryLimit == 0 || self.ttlSecondsAfterFinished > 0",
+        "ttlSecondsAfterFinished: 0 deletes finished runs at once, which contradicts keeping "
+        "successfulRunsHistoryLimit runs; set it above 0 or the limit to 0",
+        field_path=".ttlSecondsAfterFinished",
+    ),
+    cel(
+        "!has(self.env) || self.env.all(e, !e.name.startsWith('BASEJOB_'))",
+        "env names starting with BASEJOB_ are reserved for the runtime contract",
+        field_path=".env",
+    ),
+]
+
+
+class ScheduledJobSpec(ApiModel):
+    """What to run, when, for whom, and how."""
+
+    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": _SPEC_RULES})
+
+    job: JobReference
+    """Which BaseJob the runtime runs: a registered name (`DataCleanupJob`) or `module:Class`."""
+    schedule: ScheduleExpression
+    """When to run. Kubernetes cron (5 fields: minute hour day-of-month month day-of-week, or
+    @hourly, @daily, @weekly, @monthly, @yearly) or Quartz cron (6 or 7 fields: seconds
+    minutes hours day-of-month month day-of-week [year], `?`, day-of-week 1=Sunday). Quartz
+    expressions are translated when a CronJob can express them exactly; seconds other than 0,
+    L, W, # and years are refused with a reason in the Ready condition."""
+    time_zone: TimeZoneName | None = None
+    """IANA time zone the schedule is evaluated in (for example Europe/Berlin); default UTC."""
+    suspend: bool = False
+    """Stop starting new runs; runs in progress continue."""
+    context: JobContext = Field(default_factory=JobContext)
+    """Tenant, user and correlation prefix the runs carry."""
+    data: Annotated[dict[DataKey, JobDataValue], Field(max_length=64)] = Field(default_factory=dict)
+    """Job data map: parameter name to a string, integer, number or boolean."""
+    data_from: Annotated[list[DataFromSource], Field(max_length=32)] = Field(default_factory=list)
+    """Job data values taken from Secrets or ConfigMaps, by reference."""
+    concurrency_policy: Literal["Allow", "Forbid", "Replace"] = "Forbid"
+    """What to do when a run is due while the previous one still runs: Forbid skips the new
+    run (the BaseJob default, like DisallowConcurrentExecution), Replace stops the old one,
+    Allow runs both."""
+    starting_deadline_seconds: Annotated[int, Field(ge=1)] | None = None
+    """How late a missed run may still start (misfire handling); unset means no deadline."""
+    retries: Annotated[int, Field(ge=0, le=10)] = 0
+    """How often a run that failed with a transient error is retried; fatal errors are not."""
+    timeout_seconds: Annotated[int, Field(ge=1)] | None = None
+    """Stop a run after this long (the Job's activeDeadlineSeconds)."""
+    successful_runs_history_limit: Annotated[int, Field(ge=0, le=100)] = 3
+    """How many finished successful runs (Jobs) to keep."""
+    failed_runs_history_limit: Annotated[int, Field(ge=0, le=100)] = 1
+    """How many failed runs (Jobs) to keep."""
+    ttl_seconds_after_finished: Annotated[int, Field(ge=0)] | None = None
+    """Delete a finished run this long after it ended, whatever the history limits say."""
+    image: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None
+    """Container image of the runtime; default from the operator's settings."""
+    resources: Resources | None = None
+    """Compute resources of the job's container."""
+    service_account_name: ObjectName | None = None
+    """ServiceAccount the run's Pod uses; default the namespace's `default`."""
+    env: Annotated[list[EnvVar], Field(max_length=64)] = Field(default_factory=list)
+    """Extra environment variables for the job's container."""
+    node_selector: dict[str, str] = Field(default_factory=dict)
+    """Node labels the run's Pod must be scheduled on."""
+    tolerations: list[Toleration] = Field(default_factory=list)
+    """Taints the run's Pod tolerates."""
+    pod_labels: dict[str, str] = Field(default_factory=dict)
+    """Extra labels for the run's Pods (the operator's own labels win on conflict)."""
+    pod_annotations: dict[str, str] = Field(default_factory=dict)
+    """Extra annotations for the run's Pods."""
+
+    # CEL cannot type `data` (its values are a union), so these checks run in the operator
+    # and surface as Ready=False with reason InvalidSpec.
+    @model_validator(mode="after")
+    def _data_keys_are_unique(self) -> ScheduledJobSpec:
+        both = sorted(set(self.data) & {source.key for source in self.data_from})
+        if both:
+            message = f"keys {both} are set in both data and dataFrom; keep each in one place"
+            raise ValueError(message)
+        return self
+
+
+class Condition(ApiModel):
+    """A condition in the Kubernetes convention."""
+
+    type: str
+    """Condition type, for example Ready."""
+    status: Literal["True", "False", "Unknown"]
+    """True, False or Unknown."""
+    reason: str
+    """Machine-readable CamelCase reason of the last transition."""
+    message: str = ""
+    """Human-readable details."""
+    last_transition_time: datetime.datetime
+    """When the status last changed."""
+    observed_generation: int
+    """The spec generation the condition describes."""
+
+
+class RunReference(ApiModel):
+    """A run (Job) in progress."""
+
+    job_name: str
+    """Name of the Job."""
+    correlation_id: str
+    """The run's correlation ID, as its logs and metrics carry it."""
+    start_time: datetime.datetime | None = None
+    """When the Job started."""
+
+
+class LastRun(ApiModel):
+    """The most recently finished run."""
+
+    job_name: str
+    """Name of the Job."""
+    correlation_id: str
+    """The run's correlation ID, as its logs and metrics carry it."""
+    result: Literal["Succeeded", "Failed"]
+    """Succeeded or Failed."""
+    start_time: datetime.datetime | None = None
+    """When the Job started."""
+    completion_time: datetime.datetime | None = None
+    """When it finished."""
+    duration_seconds: float | None = None
+    """How long it took."""
+    error_type: str | None = None
+    """For a failed run: the job's exception class, from the runtime's termination message."""
+    reason: str | None = None
+    """For a failed run: the Kubernetes reason (BackoffLimitExceeded, DeadlineExceeded, ...)."""
+    message: str | None = None
+    """For a failed run: a short explanation."""
+
+
+class ScheduledJobStatus(ApiModel):
+    """What the operator observed and did; written by the operator only."""
+
+    observed_generation: int | None = None
+    """The spec generation this status describes."""
+    conditions: list[Condition] = Field(
+        default_factory=list,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+    )
+    """Ready (the CronJob is in place and matches the spec) and ScheduleValid."""
+    cron_job_name: str | None = None
+    """Name of the CronJob that starts the runs."""
+    schedule: str | None = None
+    """The schedule as the CronJob runs it (Quartz expressions translated)."""
+    last_schedule_time: datetime.datetime | None = None
+    """When a run was last started."""
+    last_successful_time: datetime.datetime | None = None
+    """When a run last succeeded."""
+    next_schedule_time: datetime.datetime | None = None
+    """When the next run is due (unset while suspended)."""
+    active: list[RunReference] = Field(default_factory=list)
+    """Runs in progress."""
+    last_run: LastRun | None = None
+    """The most recently finished run."""
+
+
+class ScheduledJob(ApiModel):
+    """A job that runs on a schedule in the BaseJob runtime, with tenant and correlation context."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    spec: ScheduledJobSpec
+    """What to run, when, for whom, and how."""
+    status: ScheduledJobStatus | None = None
+    """What the operator observed and did."""
