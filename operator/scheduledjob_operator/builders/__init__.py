@@ -1,0 +1,1 @@
+"""Pure functions that turn a ScheduledJob into the manifests it owns; no I/O here."""
