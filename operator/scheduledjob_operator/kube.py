@@ -1,0 +1,179 @@
+"""The few Kubernetes API calls the reconciler makes, as plain camelCase dicts.
+
+A thin layer over the official client: responses are decoded from JSON directly (no model
+objects), 404 on read means None, and the operator's field manager is set on every write.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any, cast
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from scheduledjob_operator import naming
+from scheduledjob_operator.api import v1alpha1
+from scheduledjob_operator.conditions import timestamp
+
+NOT_FOUND = 404
+_REPORTING_COMPONENT = "scheduledjob-operator"
+
+
+def _decode(response: Any) -> dict[str, Any]:
+    decoded: dict[str, Any] = json.loads(response.data)
+    return decoded
+
+
+class Cluster:
+    """The operator's view of the API server."""
+
+    def __init__(self, api_client: client.ApiClient) -> None:
+        self.api_client = api_client
+        self.batch = client.BatchV1Api(api_client)
+        self.core = client.CoreV1Api(api_client)
+        self.custom = client.CustomObjectsApi(api_client)
+
+    def get_scheduledjob(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """The ScheduledJob, or None if it does not exist."""
+        try:
+            return _decode(
+                self.custom.get_namespaced_custom_object(
+                    v1alpha1.GROUP,
+                    v1alpha1.VERSION,
+                    namespace,
+                    v1alpha1.PLURAL,
+                    name,
+                    _preload_content=False,
+                )
+            )
+        except ApiException as error:
+            if error.status == NOT_FOUND:
+                return None
+            raise
+
+    def list_scheduledjobs(self, namespace: str | None = None) -> list[dict[str, Any]]:
+        """Every ScheduledJob in `namespace`, or in all namespaces."""
+        if namespace is None:
+            response = self.custom.list_cluster_custom_object(
+                v1alpha1.GROUP, v1alpha1.VERSION, v1alpha1.PLURAL, _preload_content=False
+            )
+        else:
+            response = self.custom.list_namespaced_custom_object(
+                v1alpha1.GROUP,
+                v1alpha1.VERSION,
+                namespace,
+                v1alpha1.PLURAL,
+                _preload_content=False,
+            )
+        items: list[dict[str, Any]] = _decode(response).get("items", [])
+        return items
+
+    def get_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """The CronJob, or None if it does not exist."""
+        try:
+            return _decode(
+                self.batch.read_namespaced_cron_job(name, namespace, _preload_content=False)
+            )
+        except ApiException as error:
+            if error.status == NOT_FOUND:
+                return None
+            raise
+
+    def create_cronjob(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
+        """Create the CronJob (409 if it exists: the caller re-reads and reconciles again)."""
+        namespace = manifest["metadata"]["namespace"]
+        return _decode(
+            self.batch.create_namespaced_cron_job(
+                namespace,
+                cast("Any", manifest),
+                field_manager=naming.FIELD_MANAGER,
+                _preload_content=False,
+            )
+        )
+
+    def replace_cronjob(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace the CronJob (the manifest carries the resourceVersion it was read at)."""
+        metadata = manifest["metadata"]
+        return _decode(
+            self.batch.replace_namespaced_cron_job(
+                metadata["name"],
+                metadata["namespace"],
+                cast("Any", manifest),
+                field_manager=naming.FIELD_MANAGER,
+                _preload_content=False,
+            )
+        )
+
+    def list_jobs(self, namespace: str, scheduledjob: str) -> list[dict[str, Any]]:
+        """The Jobs (runs) of a ScheduledJob, found by label."""
+        response = self.batch.list_namespaced_job(
+            namespace,
+            label_selector=f"{naming.SCHEDULEDJOB_LABEL}={scheduledjob}",
+            _preload_content=False,
+        )
+        items: list[dict[str, Any]] = _decode(response).get("items", [])
+        return items
+
+    def list_job_pods(self, namespace: str, job_name: str) -> list[dict[str, Any]]:
+        """The Pods of one Job."""
+        response = self.core.list_namespaced_pod(
+            namespace,
+            label_selector=f"batch.kubernetes.io/job-name={job_name}",
+            _preload_content=False,
+        )
+        items: list[dict[str, Any]] = _decode(response).get("items", [])
+        return items
+
+    def patch_status(self, namespace: str, name: str, status: Mapping[str, Any]) -> None:
+        """Merge-patch the ScheduledJob's status subresource (never its spec)."""
+        self.custom.patch_namespaced_custom_object_status(
+            v1alpha1.GROUP,
+            v1alpha1.VERSION,
+            namespace,
+            v1alpha1.PLURAL,
+            name,
+            {"status": dict(status)},
+            field_manager=naming.FIELD_MANAGER,
+            _content_type="application/merge-patch+json",
+        )
+
+    def emit_event(
+        self,
+        involved: Mapping[str, Any],
+        *,
+        type_: str,
+        reason: str,
+        message: str,
+        now: datetime.datetime,
+    ) -> None:
+        """Record a core/v1 Event about `involved` (a ScheduledJob manifest)."""
+        metadata = involved["metadata"]
+        moment = timestamp(now)
+        event: Any = {
+            "metadata": {
+                "name": f"{metadata['name']}.{uuid.uuid4().hex[:16]}",
+                "namespace": metadata["namespace"],
+            },
+            "involvedObject": {
+                "apiVersion": v1alpha1.API_VERSION,
+                "kind": v1alpha1.KIND,
+                "name": metadata["name"],
+                "namespace": metadata["namespace"],
+                "uid": metadata.get("uid"),
+                "resourceVersion": metadata.get("resourceVersion"),
+            },
+            "type": type_,
+            "reason": reason,
+            "message": message[:1024],
+            "source": {"component": _REPORTING_COMPONENT},
+            "reportingComponent": _REPORTING_COMPONENT,
+            "reportingInstance": _REPORTING_COMPONENT,
+            "firstTimestamp": moment,
+            "lastTimestamp": moment,
+            "count": 1,
+        }
+        self.core.create_namespaced_event(metadata["namespace"], event)
