@@ -1,0 +1,113 @@
+"""Runs reconciles: one at a time per ScheduledJob, retried with backoff, resynced periodically.
+
+kopf's event handlers are fire-and-forget (no retries) and its timers would put a finalizer on
+every ScheduledJob, so the retry and resync loop live here. Every path ends in the same
+idempotent `Reconciler.reconcile` of the object as it is now (read fresh from the API).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+
+import structlog
+
+from scheduledjob_operator.kube import Cluster
+from scheduledjob_operator.metrics import OperatorMetrics
+from scheduledjob_operator.reconcile import Reconciler
+
+Key = tuple[str, str]
+_MAX_BACKOFF_SECONDS = 300.0
+_log = structlog.get_logger(__name__)
+
+
+class Controller:
+    """Serialises, retries and resyncs reconciles of ScheduledJobs."""
+
+    def __init__(
+        self,
+        reconciler: Reconciler,
+        cluster: Cluster,
+        metrics: OperatorMetrics,
+        *,
+        namespaces: tuple[str, ...] = (),
+    ) -> None:
+        self.reconciler = reconciler
+        self.cluster = cluster
+        self.metrics = metrics
+        self.namespaces = namespaces
+        self._locks: defaultdict[Key, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._failures: dict[Key, int] = {}
+        self._retries: dict[Key, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def reconcile(self, namespace: str, name: str) -> None:
+        """Reconcile one ScheduledJob as it is now; schedule a retry if that fails."""
+        key = (namespace, name)
+        async with self._locks[key]:
+            retry = self._retries.pop(key, None)
+            if retry is not None:
+                retry.cancel()
+            started = time.monotonic()
+            try:
+                body = await asyncio.to_thread(self.cluster.get_scheduledjob, namespace, name)
+                if body is None:
+                    self._failures.pop(key, None)
+                    self._locks.pop(key, None)
+                    return
+                outcome = await asyncio.to_thread(self.reconciler.reconcile, body)
+            except Exception as error:  # noqa: BLE001 - any failure here is retried, never fatal
+                self._schedule_retry(key, error)
+                return
+            finally:
+                self.metrics.reconcile_duration.observe(time.monotonic() - started)
+            self._failures.pop(key, None)
+            self.metrics.reconciles.labels(result=outcome).inc()
+
+    def _schedule_retry(self, key: Key, error: Exception) -> None:
+        failures = self._failures.get(key, 0) + 1
+        self._failures[key] = failures
+        delay = min(2.0 ** (failures - 1), _MAX_BACKOFF_SECONDS)
+        self.metrics.reconciles.labels(result="error").inc()
+        self.metrics.reconcile_errors.labels(error_type=type(error).__name__).inc()
+        _log.warning(
+            "Reconcile failed, will retry",
+            namespace=key[0],
+            scheduledjob=key[1],
+            error=str(error)[:500],
+            error_type=type(error).__name__,
+            retry_in_seconds=delay,
+            failures=failures,
+        )
+        loop = asyncio.get_running_loop()
+        self._retries[key] = loop.call_later(delay, self._spawn, key)
+
+    def _spawn(self, key: Key) -> None:
+        task = asyncio.get_running_loop().create_task(self.reconcile(*key))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def resync_forever(self, interval_seconds: float) -> None:
+        """Reconcile every ScheduledJob every `interval_seconds`, whatever events said."""
+        while True:
+            await asyncio.sleep(interval_seconds)
+            try:
+                await self.resync_once()
+            except Exception as error:  # noqa: BLE001 - the next round tries again
+                _log.warning("Resync failed", error=str(error)[:500])
+
+    async def resync_once(self) -> None:
+        """One pass over every watched ScheduledJob."""
+        scopes: tuple[str | None, ...] = self.namespaces or (None,)
+        for scope in scopes:
+            items = await asyncio.to_thread(self.cluster.list_scheduledjobs, scope)
+            for item in items:
+                metadata = item["metadata"]
+                await self.reconcile(metadata["namespace"], metadata["name"])
+
+    def close(self) -> None:
+        """Cancel pending retries (on shutdown)."""
+        for handle in self._retries.values():
+            handle.cancel()
+        self._retries.clear()

@@ -1,0 +1,118 @@
+"""`scheduledjob-operator`: the operator process (settings, logging, leadership, kopf).
+
+Start-up order: read settings (a bad one stops us with its name), configure logs, wait for
+leadership if enabled, then run kopf with our handlers until SIGTERM or lost leadership.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from collections.abc import Sequence
+
+import kopf
+import structlog
+from kubernetes import config as kube_config
+
+from scheduledjob_operator import handlers, logs
+from scheduledjob_operator import settings as settings_module
+from scheduledjob_operator.controller import Controller
+from scheduledjob_operator.errors import ConfigurationError
+from scheduledjob_operator.kube import Cluster
+from scheduledjob_operator.leader import LeaderElector, LeaseConfig
+from scheduledjob_operator.metrics import OperatorMetrics
+from scheduledjob_operator.reconcile import Reconciler
+from scheduledjob_operator.settings import OperatorSettings
+
+_log = structlog.get_logger(__name__)
+EXIT_CONFIGURATION = 2
+EXIT_LOST_LEADERSHIP = 3
+
+
+def _api_client() -> object:
+    """A client from the in-cluster service account, or from KUBECONFIG outside a cluster."""
+    try:
+        kube_config.load_incluster_config()  # type: ignore[no-untyped-call]
+    except kube_config.ConfigException:
+        kube_config.load_kube_config()  # type: ignore[no-untyped-call]
+    from kubernetes import client  # noqa: PLC0415 - configured just above
+
+    return client.ApiClient()
+
+
+async def _run_kopf(settings: OperatorSettings, memo: kopf.Memo, lost: threading.Event) -> None:
+    """kopf until SIGTERM/SIGINT (kopf handles those) or until leadership is lost."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    def stop_when_lost() -> None:
+        lost.wait()
+        loop.call_soon_threadsafe(stop.set)
+
+    # An asyncio.Event: kopf waits for a threading.Event or concurrent Future in an executor
+    # thread, and that thread would keep the process alive after SIGTERM.
+    threading.Thread(target=stop_when_lost, name="leadership-watch", daemon=True).start()
+    await kopf.operator(
+        clusterwide=not settings.namespaces,
+        namespaces=list(settings.namespaces),
+        standalone=True,
+        liveness_endpoint=(
+            f"http://0.0.0.0:{settings.health_port}/healthz" if settings.health_port else None
+        ),
+        memo=memo,
+        stop_flag=stop,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the operator until stopped; the exit code says why it stopped."""
+    del argv  # configured by environment only (docs/operator.md)
+    try:
+        settings = settings_module.load()
+    except ConfigurationError as error:
+        print(f"scheduledjob-operator: invalid configuration: {error}", file=sys.stderr)
+        return EXIT_CONFIGURATION
+    logs.configure(settings.log_format, settings.log_level)
+    api_client = _api_client()
+    cluster = Cluster(api_client)  # type: ignore[arg-type]
+    metrics = OperatorMetrics.create()
+    if settings.metrics_port:
+        metrics.serve(settings.metrics_port)
+    controller = Controller(
+        Reconciler(cluster, settings.run), cluster, metrics, namespaces=settings.namespaces
+    )
+
+    stop = threading.Event()
+    lost = threading.Event()
+    elector: LeaderElector | None = None
+    if settings.leader_election:
+        elector = LeaderElector(
+            api_client,  # type: ignore[arg-type]
+            LeaseConfig(
+                namespace=settings.leader_election_namespace,
+                name=settings.leader_election_name,
+                identity=settings.identity,
+            ),
+        )
+        if not elector.acquire(stop):
+            return 0
+        elector.hold(lost, stop)
+
+    _log.info(
+        "Starting operator",
+        namespaces=list(settings.namespaces) or "all",
+        handlers=handlers.__name__,
+    )
+    memo = kopf.Memo(controller=controller, resync_seconds=settings.resync_seconds)
+    asyncio.run(_run_kopf(settings, memo, lost))
+    if lost.is_set():
+        return EXIT_LOST_LEADERSHIP
+    stop.set()
+    if elector is not None:
+        elector.release()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
