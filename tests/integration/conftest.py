@@ -1,0 +1,123 @@
+"""The operator under test: the real CRD installed and `scheduledjob-operator` running."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from scheduledjob_operator.api import crd
+from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess
+
+from .helpers import wait_for
+
+TEST_IMAGE = "registry.local/scheduledjob:test"
+DEFAULT_ADMIN = "admin-0"
+
+
+@dataclass(frozen=True)
+class RunningOperator:
+    """A `scheduledjob-operator` process and where to reach it."""
+
+    process: subprocess.Popen[bytes]
+    metrics_url: str
+    health_url: str
+    log_path: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def scheduledjob_crd(api_client: Any) -> str:
+    """The checked-in CRD, installed (or updated) and established."""
+    extensions = client.ApiextensionsV1Api(api_client)
+    manifest = yaml.safe_load(crd.CRD_FILE.read_text())
+    name = manifest["metadata"]["name"]
+    try:
+        extensions.create_custom_resource_definition(manifest)
+    except ApiException as error:
+        if error.status != 409:
+            raise
+        manifest["metadata"]["resourceVersion"] = extensions.read_custom_resource_definition(
+            name
+        ).metadata.resource_version
+        extensions.replace_custom_resource_definition(name, manifest)
+
+    def established() -> bool:
+        conditions = extensions.read_custom_resource_definition(name).status.conditions or []
+        return any(c.type == "Established" and c.status == "True" for c in conditions)
+
+    wait_for("the ScheduledJob CRD to be established", established)
+    return name
+
+
+@pytest.fixture(scope="session")
+def operator(
+    kube_cluster: ClusterAccess, scheduledjob_crd: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningOperator]:
+    """The operator as a real process, watching all namespaces, stopped after the session."""
+    log_path = tmp_path_factory.mktemp("operator") / "operator.log"
+    metrics_port, health_port = _free_port(), _free_port()
+    environment = {
+        **os.environ,
+        "KUBECONFIG": str(kube_cluster.kubeconfig),
+        "SCHEDULEDJOB_LEADER_ELECTION": "false",
+        "SCHEDULEDJOB_METRICS_PORT": str(metrics_port),
+        "SCHEDULEDJOB_HEALTH_PORT": str(health_port),
+        "SCHEDULEDJOB_DEFAULT_IMAGE": TEST_IMAGE,
+        "SCHEDULEDJOB_DEFAULT_ADMIN_USER_ID": DEFAULT_ADMIN,
+        "SCHEDULEDJOB_PUSHGATEWAY_URL": "http://pushgateway.monitoring:9091",
+        "SCHEDULEDJOB_RESYNC_SECONDS": "60",
+    }
+    command = [str(Path(sys.executable).parent / "scheduledjob-operator")]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    running = RunningOperator(
+        process,
+        metrics_url=f"http://127.0.0.1:{metrics_port}/metrics",
+        health_url=f"http://127.0.0.1:{health_port}/healthz",
+        log_path=log_path,
+    )
+
+    def healthy() -> bool:
+        if process.poll() is not None:
+            pytest.fail(f"the operator exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(running.health_url, timeout=1) as response:  # noqa: S310
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    wait_for("the operator's health endpoint", healthy, timeout=60)
+    yield running
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        pytest.fail("the operator did not stop within 30 s of SIGTERM")
+
+
+@pytest.fixture
+def sleep_briefly() -> Any:
+    """Let a controller settle where the test asserts that nothing happens."""
+    return lambda seconds=3.0: time.sleep(seconds)

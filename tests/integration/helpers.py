@@ -1,0 +1,113 @@
+"""Small helpers shared by the integration tests: polling and ScheduledJob access."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pytest
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from scheduledjob_operator.api import v1alpha1
+
+T = TypeVar("T")
+
+
+def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 30.0) -> T:
+    """Poll `probe` until it returns something truthy; fail naming `what` otherwise."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(0.2)
+    pytest.fail(f"timed out after {timeout}s waiting for {what} (last seen: {last!r})")
+
+
+def scheduledjob(name: str, **spec: Any) -> dict[str, Any]:
+    """A ScheduledJob manifest with `job` and `schedule` defaulted."""
+    return {
+        "apiVersion": v1alpha1.API_VERSION,
+        "kind": v1alpha1.KIND,
+        "metadata": {"name": name},
+        "spec": {"job": "DataCleanupJob", "schedule": "0 2 * * *", **spec},
+    }
+
+
+class ScheduledJobs:
+    """CRUD on ScheduledJobs in one namespace."""
+
+    def __init__(self, api_client: Any, namespace: str) -> None:
+        self.objects = client.CustomObjectsApi(api_client)
+        self.namespace = namespace
+
+    def _args(self) -> tuple[str, str, str, str]:
+        return (v1alpha1.GROUP, v1alpha1.VERSION, self.namespace, v1alpha1.PLURAL)
+
+    def create(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        created: dict[str, Any] = self.objects.create_namespaced_custom_object(
+            *self._args(), manifest
+        )
+        return created
+
+    def get(self, name: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.objects.get_namespaced_custom_object(*self._args(), name)
+        return found
+
+    def patch_spec(self, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+        patched: dict[str, Any] = self.objects.patch_namespaced_custom_object(
+            *self._args(), name, {"spec": spec}
+        )
+        return patched
+
+    def delete(self, name: str) -> None:
+        self.objects.delete_namespaced_custom_object(*self._args(), name)
+
+    def condition(self, name: str, type_: str) -> dict[str, Any] | None:
+        for condition in (self.get(name).get("status") or {}).get("conditions") or []:
+            if condition["type"] == type_:
+                found: dict[str, Any] = condition
+                return found
+        return None
+
+    def wait_ready(
+        self, name: str, *, status: str = "True", timeout: float = 30.0
+    ) -> dict[str, Any]:
+        """Wait until Ready has `status` for the current generation; return the object."""
+
+        def ready() -> dict[str, Any] | None:
+            current = self.get(name)
+            generation = current["metadata"]["generation"]
+            for condition in (current.get("status") or {}).get("conditions") or []:
+                if (
+                    condition["type"] == "Ready"
+                    and condition["status"] == status
+                    and condition["observedGeneration"] == generation
+                ):
+                    return current
+            return None
+
+        return wait_for(f"{name} Ready={status}", ready, timeout)
+
+
+def read_or_none(read: Callable[[], T]) -> T | None:
+    """The object `read` returns, or None on 404."""
+    try:
+        return read()
+    except ApiException as error:
+        if error.status == 404:
+            return None
+        raise
+
+
+def events_for(api_client: Any, namespace: str, name: str) -> list[Any]:
+    """Events whose involved object is the ScheduledJob `name`."""
+    core = client.CoreV1Api(api_client)
+    return [
+        event
+        for event in core.list_namespaced_event(namespace).items
+        if event.involved_object.name == name and event.involved_object.kind == v1alpha1.KIND
+    ]
