@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -69,16 +68,12 @@ def scheduledjob_crd(api_client: Any) -> str:
     return name
 
 
-@pytest.fixture(scope="session")
-def operator(
-    kube_cluster: ClusterAccess, scheduledjob_crd: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningOperator]:
-    """The operator as a real process, watching all namespaces, stopped after the session."""
-    log_path = tmp_path_factory.mktemp("operator") / "operator.log"
+def start_operator(kubeconfig: Path, log_path: Path, **settings: str) -> RunningOperator:
+    """Start `scheduledjob-operator` with test settings (overridable by keyword)."""
     metrics_port, health_port = _free_port(), _free_port()
     environment = {
         **os.environ,
-        "KUBECONFIG": str(kube_cluster.kubeconfig),
+        "KUBECONFIG": str(kubeconfig),
         "SCHEDULEDJOB_LEADER_ELECTION": "false",
         "SCHEDULEDJOB_METRICS_PORT": str(metrics_port),
         "SCHEDULEDJOB_HEALTH_PORT": str(health_port),
@@ -86,38 +81,55 @@ def operator(
         "SCHEDULEDJOB_DEFAULT_ADMIN_USER_ID": DEFAULT_ADMIN,
         "SCHEDULEDJOB_PUSHGATEWAY_URL": "http://pushgateway.monitoring:9091",
         "SCHEDULEDJOB_RESYNC_SECONDS": "60",
+        **settings,
     }
     command = [str(Path(sys.executable).parent / "scheduledjob-operator")]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
-    running = RunningOperator(
+    return RunningOperator(
         process,
         metrics_url=f"http://127.0.0.1:{metrics_port}/metrics",
         health_url=f"http://127.0.0.1:{health_port}/healthz",
         log_path=log_path,
     )
 
+
+def stop_operator(running: RunningOperator) -> int:
+    """SIGTERM, then wait; fails the test if it takes longer than 30 s."""
+    running.process.send_signal(signal.SIGTERM)
+    try:
+        return running.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        running.process.kill()
+        running.process.wait()
+        pytest.fail("the operator did not stop within 30 s of SIGTERM")
+
+
+def wait_healthy(running: RunningOperator, timeout: float = 60) -> None:
+    """Wait for kopf's /healthz; fail with the log if the process exits first."""
+
     def healthy() -> bool:
-        if process.poll() is not None:
-            pytest.fail(f"the operator exited with {process.returncode}:\n{log_path.read_text()}")
+        if running.process.poll() is not None:
+            pytest.fail(
+                f"the operator exited with {running.process.returncode}:\n"
+                f"{running.log_path.read_text()}"
+            )
         try:
             with urllib.request.urlopen(running.health_url, timeout=1) as response:  # noqa: S310
                 return bool(response.status == 200)
         except OSError:
             return False
 
-    wait_for("the operator's health endpoint", healthy, timeout=60)
+    wait_for("the operator's health endpoint", healthy, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def operator(
+    kube_cluster: ClusterAccess, scheduledjob_crd: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningOperator]:
+    """The operator as a real process, watching all namespaces, stopped after the session."""
+    log_path = tmp_path_factory.mktemp("operator") / "operator.log"
+    running = start_operator(kube_cluster.kubeconfig, log_path)
+    wait_healthy(running)
     yield running
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        pytest.fail("the operator did not stop within 30 s of SIGTERM")
-
-
-@pytest.fixture
-def sleep_briefly() -> Any:
-    """Let a controller settle where the test asserts that nothing happens."""
-    return lambda seconds=3.0: time.sleep(seconds)
+    assert 0 == stop_operator(running)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from kubernetes import client
@@ -16,19 +15,9 @@ from kubernetes.client.exceptions import ApiException
 
 from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess
 
-T = TypeVar("T")
+from .helpers import wait_for
+
 BUILD_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build-control-plane.sh"
-
-
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 30.0) -> T:
-    """Poll `probe` until it returns something truthy; fail naming `what` otherwise."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.25)
-    pytest.fail(f"timed out after {timeout}s waiting for {what}")
 
 
 def test_version_is_the_pinned_release(kube_cluster: ClusterAccess, api_client: Any) -> None:
