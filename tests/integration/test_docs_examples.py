@@ -1,4 +1,4 @@
-"""Every ScheduledJob example in docs/ is accepted by the API server (server-side dry run)."""
+"""Every ScheduledJob example in docs/ and the README is accepted (server-side dry run)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from kubernetes import client
 
 from scheduledjob_operator.api import v1alpha1
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+REPOSITORY = Path(__file__).resolve().parents[2]
+PAGES = [REPOSITORY / "README.md", *sorted((REPOSITORY / "docs").rglob("*.md"))]
 BLOCK = re.compile(r"```yaml\n(.*?)```", re.S)
 EXAMPLES = [
-    (f"{path.relative_to(DOCS)}#{number}", document)
-    for path in sorted(DOCS.rglob("*.md"))
+    (f"{path.relative_to(REPOSITORY)}#{number}", document)
+    for path in PAGES
     for number, block in enumerate(BLOCK.findall(path.read_text()))
     for document in yaml.safe_load_all(block)
     if isinstance(document, dict) and document.get("kind") == v1alpha1.KIND

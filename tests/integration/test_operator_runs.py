@@ -8,6 +8,7 @@ policy and the operator then react for real.
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
@@ -190,3 +191,27 @@ def test_transient_failure_is_retried_within_retries(api_client: Any, namespace:
     )
     active = jobs.get("flaky")["status"]["active"]
     assert ["flaky-manual-1"] == [run["jobName"] for run in active]
+
+
+def test_scheduled_run_appears_as_active_with_its_correlation_id(
+    api_client: Any, namespace: str
+) -> None:
+    """An every-minute schedule: the CronJob controller starts a Job and status lists it."""
+    jobs = ScheduledJobs(api_client, namespace)
+    jobs.create(scheduledjob("minutely", schedule="* * * * *"))
+    jobs.wait_ready("minutely")
+
+    def active_run() -> dict[str, Any] | None:
+        current = jobs.get("minutely").get("status") or {}
+        return current if current.get("active") and current.get("lastScheduleTime") else None
+
+    current = wait_for("a scheduled run in status", active_run, 90)
+    run = current["active"][0]
+    job = client.BatchV1Api(api_client).read_namespaced_job(run["jobName"], namespace)
+    assert contract.correlation_id("minutely", job.metadata.uid) == run["correlationId"]
+    # The CronJob controller names a scheduled Job after its fire time, in minutes.
+    fire_minute = int(run["jobName"].rsplit("-", 1)[1])
+    scheduled = current["lastScheduleTime"]
+    assert fire_minute * 60 == int(
+        datetime.datetime.fromisoformat(scheduled.replace("Z", "+00:00")).timestamp()
+    )
