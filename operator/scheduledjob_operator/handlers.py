@@ -60,19 +60,14 @@ async def scheduledjob_changed(namespace: str | None, name: str, memo: kopf.Memo
 
 
 @kopf.on.event("batch", "v1", "cronjobs", labels=OWNED)
-async def cronjob_changed(
-    namespace: str | None, labels: kopf.Labels, memo: kopf.Memo, **_: Any
-) -> None:
-    """A CronJob we own changed or was deleted (drift, or a run was scheduled): reconcile."""
-    if namespace is not None:
-        await memo["controller"].reconcile(namespace, labels[naming.SCHEDULEDJOB_LABEL])
-
-
 @kopf.on.event("batch", "v1", "jobs", labels=OWNED)
-async def run_changed(
+async def owned_object_changed(
     namespace: str | None, labels: kopf.Labels, memo: kopf.Memo, **_: Any
 ) -> None:
-    """A run (Job) started, progressed or finished: refresh the ScheduledJob's status."""
+    """A CronJob or run (Job) we own changed or went away: reconcile its ScheduledJob.
+
+    This is how hand edits and deletions are repaired and how run outcomes reach status.
+    """
     if namespace is not None:
         await memo["controller"].reconcile(namespace, labels[naming.SCHEDULEDJOB_LABEL])
 

@@ -28,6 +28,11 @@ def _decode(response: Any) -> dict[str, Any]:
     return decoded
 
 
+def _items(response: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = _decode(response).get("items", [])
+    return items
+
+
 class Cluster:
     """The operator's view of the API server."""
 
@@ -69,8 +74,7 @@ class Cluster:
                 v1alpha1.PLURAL,
                 _preload_content=False,
             )
-        items: list[dict[str, Any]] = _decode(response).get("items", [])
-        return items
+        return _items(response)
 
     def get_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
         """The CronJob, or None if it does not exist."""
@@ -115,8 +119,7 @@ class Cluster:
             label_selector=f"{naming.SCHEDULEDJOB_LABEL}={scheduledjob}",
             _preload_content=False,
         )
-        items: list[dict[str, Any]] = _decode(response).get("items", [])
-        return items
+        return _items(response)
 
     def list_job_pods(self, namespace: str, job_name: str) -> list[dict[str, Any]]:
         """The Pods of one Job."""
@@ -125,8 +128,7 @@ class Cluster:
             label_selector=f"batch.kubernetes.io/job-name={job_name}",
             _preload_content=False,
         )
-        items: list[dict[str, Any]] = _decode(response).get("items", [])
-        return items
+        return _items(response)
 
     def patch_status(self, namespace: str, name: str, status: Mapping[str, Any]) -> None:
         """Merge-patch the ScheduledJob's status subresource (never its spec)."""
