@@ -18,7 +18,8 @@ from typing import Any
 import pydantic
 import structlog
 
-from scheduledjob_operator import conditions, drift, naming, schedules, status
+from basejob import schedules
+from scheduledjob_operator import conditions, drift, naming, status
 from scheduledjob_operator.api.v1alpha1 import ScheduledJob, ScheduledJobSpec
 from scheduledjob_operator.builders.cronjob import Owner, build_cronjob
 from scheduledjob_operator.builders.runsettings import RunSettings

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduledjob_operator.schedules import (
+from basejob.schedules import (
     CronSchedule,
     ScheduleError,
     next_fire_times,

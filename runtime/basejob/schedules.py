@@ -12,6 +12,9 @@ meant. This module is the one place that decides:
 * `next_fire_times` computes when a schedule fires in an IANA time zone with the CronJob
   controller's semantics, for status fields, previews and tests.
 
+It lives in the runtime because both sides need it: the operator validates and translates
+schedules, the runtime tells a job its next fire time. It uses the standard library only.
+
 Decisions:
 
 * Macros (`@daily`, ...) stay in `CronSchedule.cron` as written: Kubernetes accepts them.
