@@ -5,6 +5,8 @@ against an existing cluster (`--cluster=existing`, with `--kubeconfig` or `KUBEC
 a Docker engine runs, a kind cluster created by pytest-kind (`--cluster=kind`, with its options
 `--cluster-name`, `--keep-cluster`, `--kind-image`). Tests that use
 `kube_cluster` are marked `cluster` automatically, so `-m "not cluster"` runs the unit tests only.
+`prometheus_stack` gives a session a real Pushgateway scraped by a real Prometheus; tests that
+use it are marked `monitoring`.
 
 Load it with `pytest_plugins = ["scheduledjob_operator.localcluster.pytest_plugin"]` or
 `-p scheduledjob_operator.localcluster.pytest_plugin`.
@@ -24,6 +26,7 @@ from typing import Any
 import pytest
 
 from scheduledjob_operator.localcluster.controlplane import ControlPlane
+from scheduledjob_operator.localcluster.monitoring import Prometheus, Pushgateway
 
 CLUSTER_MODES = ("local", "existing", "kind")
 _MODE_VARIABLE = "SCHEDULEDJOB_TEST_CLUSTER"
@@ -52,10 +55,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that needs the cluster, so `-m "not cluster"` deselects it."""
+    """Mark every test that needs the cluster (or monitoring), so `-m "not ..."` deselects it."""
     for item in items:
-        if "kube_cluster" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "kube_cluster" in fixtures:
             item.add_marker(pytest.mark.cluster)
+        if "prometheus_stack" in fixtures:
+            item.add_marker(pytest.mark.monitoring)
 
 
 def _docker_engine_problem() -> str | None:
@@ -137,3 +143,22 @@ def namespace(api_client: Any, request: pytest.FixtureRequest) -> Iterator[str]:
         yield name
     finally:
         core.delete_namespace(name)
+
+
+@dataclass(frozen=True)
+class MonitoringStack:
+    """A Pushgateway (with persistence) and a Prometheus scraping it every second."""
+
+    pushgateway: Pushgateway
+    prometheus: Prometheus
+
+
+@pytest.fixture(scope="session")
+def prometheus_stack() -> Iterator[MonitoringStack]:
+    """Real Prometheus and Pushgateway servers for the session, the first scrape already done."""
+    with (
+        Pushgateway(persistence=True) as pushgateway,
+        Prometheus([pushgateway.scrape_target()], scrape_interval="1s") as prometheus,
+    ):
+        prometheus.wait_for_first_scrapes()
+        yield MonitoringStack(pushgateway, prometheus)
