@@ -62,3 +62,12 @@ def correlation_id(prefix: str, run_uid: str) -> str:
     """
     suffix = run_uid.replace("-", "").lower()[:_CORRELATION_SUFFIX_LENGTH]
     return f"{prefix}-{suffix}"
+
+
+# Exit codes of a run stopped by a signal (the shell convention 128 + signal number).
+EXIT_CANCELLED_SIGTERM: Final = 143
+EXIT_CANCELLED_SIGINT: Final = 130
+
+# Overrides where the termination message goes (tests and local runs; Kubernetes reads the
+# default path).
+TERMINATION_MESSAGE_PATH_VARIABLE: Final = "BASEJOB_TERMINATION_MESSAGE_PATH"
