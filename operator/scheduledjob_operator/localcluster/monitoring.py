@@ -245,12 +245,22 @@ class Pushgateway(_LocalServer):
 
     def restart(self) -> None:
         """Stop and start again on the same port and persistence file (an outage, recovered)."""
+        self.pause()
+        self.resume()
+
+    def pause(self) -> None:
+        """Stop the server but keep its port, directory and persistence file (an outage)."""
         if self._directory is None:
-            message = "the pushgateway is not started, so there is nothing to restart"
+            message = "the pushgateway is not started, so there is nothing to pause"
             raise ControlPlaneError(message)
-        binary = find_binary(self.binary)
         self._stop_process()
-        self._run(binary)
+
+    def resume(self) -> None:
+        """Start the paused server again on the same port (the outage is over)."""
+        if self._directory is None:
+            message = "the pushgateway is not started, so there is nothing to resume"
+            raise ControlPlaneError(message)
+        self._run(find_binary(self.binary))
 
     def _command(self, binary: Path) -> list[str]:
         # Debian's build defaults --persistence.file to /var/lib/prometheus/pushgateway.data,
