@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pydantic
 import structlog
 
 from basejob import contract, logs
@@ -63,6 +62,8 @@ def _iso(moment: datetime.datetime | None) -> str | None:
 def _parameters(job: type[BaseJob], data: dict[str, Any]) -> Any:
     if job.Parameters is None:
         return data
+    import pydantic  # noqa: PLC0415 - only jobs with Parameters pay for importing it
+
     try:
         return job.Parameters.model_validate(data)
     except pydantic.ValidationError as error:

@@ -22,7 +22,6 @@ from typing import Any, Final
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk import version as sdk_version
 from opentelemetry.sdk.resources import (
     SERVICE_NAME,
@@ -348,6 +347,11 @@ def _processor(settings: TracingSettings, exporter: SpanExporter | None) -> Span
     if settings.endpoint is None:
         return None
     try:
+        # Imported here: it costs ~65 ms of start-up, and most local runs export nothing.
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
+            OTLPSpanExporter,
+        )
+
         otlp = OTLPSpanExporter(endpoint=settings.endpoint, timeout=settings.export_timeout_seconds)
     except Exception:
         # E.g. an unknown OTEL_PYTHON_EXPORTER_OTLP_*_CREDENTIAL_PROVIDER: must not fail the run.
