@@ -190,3 +190,19 @@ def test_unknown_job_is_fatal_and_lists_the_registered_ones() -> None:
     _, errors = process.communicate(timeout=30)
     assert contract.EXIT_FATAL == process.returncode
     assert "basejob.jobs" in errors
+
+
+def test_list_shows_the_registered_example_jobs() -> None:
+    """`basejob list` names the seed's five jobs with a description and target each."""
+    process = _basejob("list")
+    output, errors = process.communicate(timeout=30)
+    assert 0 == process.returncode, errors
+    names = {line.split()[0] for line in output.splitlines() if line.strip()}
+    assert {
+        "DataCleanupJob",
+        "SubscriptionGracePeriodJob",
+        "ReportGenerationJob",
+        "TestMetricsJob",
+        "LongRunningJob",
+    } <= names
+    assert "(basejob.jobs.data_cleanup:DataCleanupJob)" in output
