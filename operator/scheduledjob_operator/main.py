@@ -7,6 +7,7 @@ leadership if enabled, then run kopf with our handlers until SIGTERM or lost lea
 from __future__ import annotations
 
 import asyncio
+import http.server
 import sys
 import threading
 from collections.abc import Sequence
@@ -65,6 +66,32 @@ async def _run_kopf(settings: OperatorSettings, memo: kopf.Memo, lost: threading
     )
 
 
+class _StandbyHealth:
+    """Answers /healthz while this replica waits for the Lease, so liveness probes pass.
+
+    kopf serves /healthz once it runs; a standby runs no kopf yet. The port is handed over to
+    kopf when leadership is acquired.
+    """
+
+    def __init__(self, port: int) -> None:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200 if self.path == "/healthz" else 404)
+                self.end_headers()
+                self.wfile.write(b"standby")
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("0.0.0.0", port), Handler)  # noqa: S104
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        """Stop answering and free the port."""
+        self._server.shutdown()
+        self._server.server_close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the operator until stopped; the exit code says why it stopped."""
     del argv  # configured by environment only (docs/operator.md)
@@ -95,8 +122,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 identity=settings.identity,
             ),
         )
-        if not elector.acquire(stop):
-            return 0
+        standby = _StandbyHealth(settings.health_port) if settings.health_port else None
+        try:
+            if not elector.acquire(stop):
+                return 0
+        finally:
+            if standby is not None:
+                standby.close()
         elector.hold(lost, stop)
 
     _log.info(

@@ -17,6 +17,9 @@ def test_checked_in_crd_matches_the_models(tmp_path: Path) -> None:
     stale = tmp_path / "stale.yaml"
     stale.write_text(crd.render().replace("ScheduledJob", "OldJob", 1))
     assert 1 == crd.main(["check", "--path", str(stale)])
+    stale_template = tmp_path / "stale-template.yaml"
+    stale_template.write_text("old")
+    assert 1 == crd.main(["check", "--chart-template", str(stale_template)])
 
 
 def _nodes(schema: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:

@@ -22,7 +22,11 @@ import yaml
 from scheduledjob_operator.api import v1alpha1
 from scheduledjob_operator.api.base import cel
 
-CRD_FILE = Path(__file__).resolve().parents[3] / "crds" / f"{v1alpha1.GROUP}_{v1alpha1.PLURAL}.yaml"
+_REPOSITORY = Path(__file__).resolve().parents[3]
+CRD_FILE = _REPOSITORY / "crds" / f"{v1alpha1.GROUP}_{v1alpha1.PLURAL}.yaml"
+CHART_TEMPLATE = (
+    _REPOSITORY / "charts" / "scheduledjob-crds" / "templates" / f"{v1alpha1.PLURAL}.yaml"
+)
 _DROPPED_KEYS = frozenset({"title", "additionalProperties", "$defs"})
 _EXTENSIONS = ("x-kubernetes-int-or-string", "x-kubernetes-preserve-unknown-fields")
 # The name ends up in label values (63 characters at most) on every CronJob, Job and Pod.
@@ -189,25 +193,46 @@ def render() -> str:
     return header + yaml.safe_dump(custom_resource_definition(), sort_keys=False, width=100)
 
 
+def render_chart_template() -> str:
+    """The same CRD as a Helm template of the CRD chart (kept on uninstall unless told not to)."""
+    body = yaml.safe_dump(custom_resource_definition(), sort_keys=False, width=100)
+    if "{{" in body:
+        message = "the CRD contains '{{', which Helm would read as a template action"
+        raise ValueError(message)
+    name_line = f"  name: {v1alpha1.PLURAL}.{v1alpha1.GROUP}\n"
+    keep = (
+        name_line + "  {{- if .Values.keepOnUninstall }}\n"
+        "  annotations:\n    helm.sh/resource-policy: keep\n  {{- end }}\n"
+    )
+    header = (
+        "{{- /* Generated from operator/scheduledjob_operator/api by\n"
+        "`python -m scheduledjob_operator.api.crd write`. Do not edit by hand. */}}\n"
+    )
+    return header + body.replace(name_line, keep, 1)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """`write` the CRD file, or `check` that it is up to date."""
+    """`write` the CRD file and the CRD chart's template, or `check` that both are current."""
     parser = argparse.ArgumentParser(prog="python -m scheduledjob_operator.api.crd")
     parser.add_argument("action", choices=["write", "check"])
     parser.add_argument("--path", type=Path, default=CRD_FILE)
+    parser.add_argument("--chart-template", type=Path, default=CHART_TEMPLATE)
     arguments = parser.parse_args(argv)
-    wanted = render()
+    outputs = {arguments.path: render(), arguments.chart_template: render_chart_template()}
     if arguments.action == "write":
-        arguments.path.parent.mkdir(parents=True, exist_ok=True)
-        arguments.path.write_text(wanted)
+        for path, text in outputs.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
         return 0
-    current = arguments.path.read_text() if arguments.path.exists() else ""
-    if current != wanted:
+    stale = [
+        path for path, text in outputs.items() if not path.exists() or path.read_text() != text
+    ]
+    for path in stale:
         print(
-            f"{arguments.path} is out of date: run python -m scheduledjob_operator.api.crd write",
+            f"{path} is out of date: run python -m scheduledjob_operator.api.crd write",
             file=sys.stderr,
         )
-        return 1
-    return 0
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":
