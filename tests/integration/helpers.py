@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -11,6 +14,8 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from scheduledjob_operator.api import v1alpha1
+from scheduledjob_operator.localcluster.binaries import find_binaries
+from scheduledjob_operator.localcluster.errors import ControlPlaneError
 
 T = TypeVar("T")
 
@@ -111,3 +116,52 @@ def events_for(api_client: Any, namespace: str, name: str) -> list[Any]:
         for event in core.list_namespaced_event(namespace).items
         if event.involved_object.name == name and event.involved_object.kind == v1alpha1.KIND
     ]
+
+
+def plain_cronjob(name: str, schedule: str = "* * * * *") -> dict[str, Any]:
+    """A CronJob nobody but the test owns (for GC, RBAC and conflict tests)."""
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": name},
+        "spec": {
+            "schedule": schedule,
+            "jobTemplate": {
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "containers": [
+                                {"name": "main", "image": "busybox:1.36", "command": ["true"]}
+                            ],
+                        }
+                    }
+                }
+            },
+        },
+    }
+
+
+def tool(name: str) -> str:
+    """The pinned build of `name` (kubectl, helm), else the one on PATH, else skip."""
+    try:
+        return str(find_binaries().path(name))
+    except ControlPlaneError:
+        return shutil.which(name) or pytest.skip(f"no {name} available")
+
+
+def tool_runner(name: str, kubeconfig: Path) -> Callable[..., str]:
+    """Run `name` against the cluster of `kubeconfig`; a non-zero exit fails the test."""
+
+    def run(*arguments: str, stdin: str | None = None) -> str:
+        result = subprocess.run(
+            [tool(name), f"--kubeconfig={kubeconfig}", *arguments],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert 0 == result.returncode, result.stderr
+        return result.stdout
+
+    return run

@@ -15,7 +15,7 @@ from kubernetes.client.exceptions import ApiException
 
 from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess
 
-from .helpers import wait_for
+from .helpers import plain_cronjob, wait_for
 
 BUILD_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build-control-plane.sh"
 
@@ -124,36 +124,13 @@ def _create_or_none(
     return created
 
 
-def _every_minute_cronjob(name: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "CronJob",
-        "metadata": {"name": name},
-        "spec": {
-            "schedule": "* * * * *",
-            "jobTemplate": {
-                "spec": {
-                    "template": {
-                        "spec": {
-                            "restartPolicy": "Never",
-                            "containers": [
-                                {"name": "main", "image": "busybox:1.36", "command": ["true"]}
-                            ],
-                        }
-                    }
-                }
-            },
-        },
-    }
-
-
 def test_cronjob_creates_job_and_pod_and_deletion_collects_them(
     api_client: Any, namespace: str
 ) -> None:
     """An every-minute CronJob yields a Job and a Pending Pod; deleting it garbage-collects both."""
     batch = client.BatchV1Api(api_client)
     core = client.CoreV1Api(api_client)
-    batch.create_namespaced_cron_job(namespace, _every_minute_cronjob("tick"))
+    batch.create_namespaced_cron_job(namespace, plain_cronjob("tick"))
 
     jobs = wait_for(
         "the CronJob controller to create a Job",
@@ -205,11 +182,24 @@ def test_restricted_namespace_rejects_a_privileged_pod(api_client: Any, namespac
     core.patch_namespace(
         namespace, {"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}
     )
-    # ... and refused after, by PodSecurity.
+    # ... and refused after, by PodSecurity (which reads namespace labels from a cache, so
+    # the label takes effect a moment after the patch).
+
+    def refusal() -> str | None:
+        try:
+            core.create_namespaced_pod(namespace, _privileged_pod(), dry_run="All")
+        except ApiException as error:
+            if error.status == 403:
+                message: str = json.loads(error.body)["message"]
+                return message
+            raise
+        return None
+
+    message = wait_for("PodSecurity to enforce the namespace label", refusal)
+    assert 'violates PodSecurity "restricted:latest"' in message
     with pytest.raises(ApiException) as refused:
         core.create_namespaced_pod(namespace, _privileged_pod())
     assert 403 == refused.value.status
-    assert 'violates PodSecurity "restricted:latest"' in json.loads(refused.value.body)["message"]
 
 
 def test_service_account_without_rbac_is_refused(

@@ -15,10 +15,9 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from scheduledjob_operator.localcluster.binaries import find_binaries
 from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess
 
-from .helpers import wait_for
+from .helpers import tool, tool_runner, wait_for
 
 CHARTS = Path(__file__).resolve().parents[2] / "charts"
 OPERATOR_CHART = CHARTS / "scheduledjob-operator"
@@ -27,46 +26,16 @@ EVERY_OPTION = OPERATOR_CHART / "ci" / "every-option-values.yaml"
 Run = Callable[..., str]
 
 
-def _tool(name: str) -> str:
-    try:
-        return str(find_binaries().path(name))
-    except Exception:  # noqa: BLE001 - fall back to the user's own tool
-        return shutil.which(name) or pytest.skip(f"no {name} available")
-
-
 @pytest.fixture
 def helm(kube_cluster: ClusterAccess) -> Run:
     """Run helm against the cluster under test; fails the test on a non-zero exit."""
-
-    def run(*arguments: str) -> str:
-        result = subprocess.run(
-            [_tool("helm"), f"--kubeconfig={kube_cluster.kubeconfig}", *arguments],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert 0 == result.returncode, result.stderr
-        return result.stdout
-
-    return run
+    return tool_runner("helm", kube_cluster.kubeconfig)
 
 
 @pytest.fixture
 def kubectl(kube_cluster: ClusterAccess) -> Run:
     """Run kubectl against the cluster under test, optionally with standard input."""
-
-    def run(*arguments: str, stdin: str | None = None) -> str:
-        result = subprocess.run(
-            [_tool("kubectl"), f"--kubeconfig={kube_cluster.kubeconfig}", *arguments],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert 0 == result.returncode, result.stderr
-        return result.stdout
-
-    return run
+    return tool_runner("kubectl", kube_cluster.kubeconfig)
 
 
 @pytest.mark.parametrize("values", [None, EVERY_OPTION], ids=["defaults", "every-option"])
@@ -230,7 +199,7 @@ def test_crd_chart_upgrades_the_schema(
 def test_values_schema_rejects_bad_values(kube_cluster: ClusterAccess) -> None:
     """values.schema.json refuses a misspelled setting with a message naming it."""
     result = subprocess.run(
-        [_tool("helm"), "template", "bad", str(OPERATOR_CHART), "--set", "operator.logFormat=xml"],
+        [tool("helm"), "template", "bad", str(OPERATOR_CHART), "--set", "operator.logFormat=xml"],
         capture_output=True,
         text=True,
         check=False,

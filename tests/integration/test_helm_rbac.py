@@ -23,7 +23,7 @@ from scheduledjob_operator.localcluster import ControlPlane
 from scheduledjob_operator.localcluster.binaries import find_binaries
 
 from .conftest import start_operator, stop_operator, wait_healthy
-from .helpers import ScheduledJobs, events_for, scheduledjob
+from .helpers import ScheduledJobs, events_for, plain_cronjob, scheduledjob
 
 pytestmark = pytest.mark.cluster
 CHARTS = Path(__file__).resolve().parents[2] / "charts"
@@ -157,25 +157,7 @@ def test_namespaced_operator_cannot_touch_other_namespaces(
     with _as(kubeconfig) as as_operator:
         batch = client.BatchV1Api(as_operator)
         with pytest.raises(ApiException) as refused:
-            batch.create_namespaced_cron_job(
-                other,
-                {
-                    "metadata": {"name": "sneaky"},
-                    "spec": {
-                        "schedule": "* * * * *",
-                        "jobTemplate": {
-                            "spec": {
-                                "template": {
-                                    "spec": {
-                                        "restartPolicy": "Never",
-                                        "containers": [{"name": "c", "image": "busybox"}],
-                                    }
-                                }
-                            }
-                        },
-                    },
-                },
-            )
+            batch.create_namespaced_cron_job(other, plain_cronjob("sneaky"))
         assert 403 == refused.value.status
         with pytest.raises(ApiException) as cluster_wide:
             client.CustomObjectsApi(as_operator).list_cluster_custom_object(

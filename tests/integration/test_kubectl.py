@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from scheduledjob_operator.localcluster.binaries import find_binaries
 from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess
 
-from .helpers import ScheduledJobs, scheduledjob
+from .helpers import ScheduledJobs, scheduledjob, tool_runner
 
 pytestmark = pytest.mark.usefixtures("operator")
 SAMPLES = Path(__file__).resolve().parents[2] / "crds" / "samples"
@@ -21,22 +18,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "crds" / "samples"
 @pytest.fixture
 def kubectl(kube_cluster: ClusterAccess) -> Any:
     """Run kubectl (the pinned build, else the one on PATH) against the cluster under test."""
-    try:
-        binary = str(find_binaries().path("kubectl"))
-    except Exception:  # noqa: BLE001 - fall back to a user's own kubectl
-        binary = shutil.which("kubectl") or pytest.skip("no kubectl available")
-
-    def run(*arguments: str) -> str:
-        result = subprocess.run(
-            [binary, f"--kubeconfig={kube_cluster.kubeconfig}", *arguments],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert 0 == result.returncode, result.stderr
-        return result.stdout
-
-    return run
+    return tool_runner("kubectl", kube_cluster.kubeconfig)
 
 
 def test_kubectl_apply_accepts_the_samples_with_strict_validation(

@@ -13,7 +13,14 @@ from basejob import contract
 from scheduledjob_operator import naming
 
 from .conftest import DEFAULT_ADMIN, TEST_IMAGE, RunningOperator
-from .helpers import ScheduledJobs, events_for, read_or_none, scheduledjob, wait_for
+from .helpers import (
+    ScheduledJobs,
+    events_for,
+    plain_cronjob,
+    read_or_none,
+    scheduledjob,
+    wait_for,
+)
 
 pytestmark = pytest.mark.usefixtures("operator")
 
@@ -225,27 +232,7 @@ def test_foreign_cronjob_is_never_touched(
 ) -> None:
     """A CronJob with our name that someone else owns gives Ready=False and stays as it was."""
     batch = client.BatchV1Api(api_client)
-    batch.create_namespaced_cron_job(
-        namespace,
-        {
-            "metadata": {"name": "taken"},
-            "spec": {
-                "schedule": "5 5 * * *",
-                "jobTemplate": {
-                    "spec": {
-                        "template": {
-                            "spec": {
-                                "restartPolicy": "Never",
-                                "containers": [
-                                    {"name": "c", "image": "busybox", "command": ["true"]}
-                                ],
-                            }
-                        }
-                    }
-                },
-            },
-        },
-    )
+    batch.create_namespaced_cron_job(namespace, plain_cronjob("taken", "5 5 * * *"))
     jobs.create(scheduledjob("taken"))
     ready = jobs.wait_ready("taken", status="False")
     condition = next(c for c in ready["status"]["conditions"] if c["type"] == "Ready")
