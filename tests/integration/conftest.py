@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -19,6 +18,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from scheduledjob_operator.api import crd
+from scheduledjob_operator.localcluster import workdirs
 from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess
 
 from .helpers import wait_for
@@ -35,13 +35,6 @@ class RunningOperator:
     metrics_url: str
     health_url: str
     log_path: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +63,7 @@ def scheduledjob_crd(api_client: Any) -> str:
 
 def start_operator(kubeconfig: Path, log_path: Path, **settings: str) -> RunningOperator:
     """Start `scheduledjob-operator` with test settings (overridable by keyword)."""
-    metrics_port, health_port = _free_port(), _free_port()
+    metrics_port, health_port = workdirs.free_port(), workdirs.free_port()
     environment = {
         **os.environ,
         "KUBECONFIG": str(kubeconfig),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import time
 import urllib.request
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
 
+from scheduledjob_operator.localcluster import workdirs
 from scheduledjob_operator.localcluster.errors import ControlPlaneError
 from scheduledjob_operator.localcluster.monitoring import (
     Prometheus,
@@ -41,14 +41,6 @@ def _gateway_exposition(pushgateway: Pushgateway) -> str:
     with urllib.request.urlopen(f"{pushgateway.url}/metrics", timeout=5) as response:  # noqa: S310
         text: str = response.read().decode()
         return text
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def _wait_persisted(pushgateway: Pushgateway, job: str, timeout: float = 10.0) -> None:
@@ -135,7 +127,7 @@ def test_stop_leaves_no_process_and_no_directory() -> None:
         prometheus.stop()
     pushgateway.stop()  # a second stop is harmless
 
-    assert [] == [pid for pid in started if _pid_alive(pid)]
+    assert [] == [pid for pid in started if workdirs.pid_alive(pid)]
     assert [] == [directory for directory in started.values() if directory.exists()]
 
 
@@ -153,7 +145,7 @@ def test_exception_inside_the_block_still_cleans_up() -> None:
         fail_inside()
 
     ((pid, directory),) = seen
-    assert (False, False) == (_pid_alive(pid), directory.exists())
+    assert (False, False) == (workdirs.pid_alive(pid), directory.exists())
 
 
 def test_early_exit_reports_the_log_tail() -> None:

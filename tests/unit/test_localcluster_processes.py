@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduledjob_operator.localcluster import binaries, controlplane
+from scheduledjob_operator.localcluster import binaries, workdirs
 from scheduledjob_operator.localcluster.errors import ControlPlaneError
 from scheduledjob_operator.localcluster.processes import ManagedProcess
 
@@ -93,5 +93,5 @@ def test_stale_directories_of_dead_owners_are_removed(tmp_path: Path) -> None:
     live = tmp_path / "scheduledjob-cp-live"
     live.mkdir()
     (live / "owner.pid").write_text(str(os.getpid()))
-    assert [stale] == controlplane.remove_stale_directories(tmp_path)
+    assert [stale] == workdirs.remove_stale_directories("scheduledjob-cp-", tmp_path)
     assert live.exists()

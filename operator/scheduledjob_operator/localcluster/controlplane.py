@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
-import socket
 import ssl
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -23,48 +20,14 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from scheduledjob_operator.localcluster import certificates, kubeconfig
+from scheduledjob_operator.localcluster import certificates, kubeconfig, workdirs
 from scheduledjob_operator.localcluster.binaries import Binaries, find_binaries
 from scheduledjob_operator.localcluster.errors import ControlPlaneError
 from scheduledjob_operator.localcluster.processes import ManagedProcess
 
 SERVICE_CLUSTER_IP_RANGE = "10.0.0.0/24"
-_DIRECTORY_PREFIX = "scheduledjob-cp-"
-_OWNER_FILE = "owner.pid"
+DIRECTORY_PREFIX = "scheduledjob-cp-"
 _POLL_SECONDS = 0.1
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_stale_directories(parent: Path | None = None) -> list[Path]:
-    """Delete directories left by control planes whose owning process was killed outright."""
-    parent = parent or Path(tempfile.gettempdir())
-    removed = []
-    for directory in parent.glob(f"{_DIRECTORY_PREFIX}*"):
-        owner = directory / _OWNER_FILE
-        try:
-            pid = int(owner.read_text())
-        except (OSError, ValueError):
-            continue
-        if not _pid_alive(pid):
-            shutil.rmtree(directory, ignore_errors=True)
-            removed.append(directory)
-    return removed
 
 
 class ControlPlane:
@@ -104,10 +67,9 @@ class ControlPlane:
     def start(self) -> None:
         """Start every component and return once the API serves and `default` SA exists."""
         started = time.monotonic()
-        remove_stale_directories()
+        workdirs.remove_stale_directories(DIRECTORY_PREFIX)
         binaries = self._binaries or find_binaries()
-        self._directory = Path(tempfile.mkdtemp(prefix=_DIRECTORY_PREFIX))
-        (self._directory / _OWNER_FILE).write_text(str(os.getpid()))
+        self._directory = workdirs.owned_directory(DIRECTORY_PREFIX)
         try:
             self._start_components(binaries, deadline=started + self.startup_timeout_seconds)
         except BaseException:
@@ -153,7 +115,7 @@ class ControlPlane:
         self._ssl_context.load_cert_chain(str(pki.admin_cert), str(pki.admin_key))
 
         etcd_url = self._start_etcd(binaries, deadline=deadline)
-        api_port = _free_port()
+        api_port = workdirs.free_port()
         self.server = f"https://127.0.0.1:{api_port}"
         self._spawn(
             "kube-apiserver",
@@ -212,8 +174,8 @@ class ControlPlane:
         )
 
     def _start_etcd(self, binaries: Binaries, *, deadline: float) -> str:
-        client_url = f"http://127.0.0.1:{_free_port()}"
-        peer_url = f"http://127.0.0.1:{_free_port()}"
+        client_url = f"http://127.0.0.1:{workdirs.free_port()}"
+        peer_url = f"http://127.0.0.1:{workdirs.free_port()}"
         self._spawn(
             "etcd",
             [
@@ -245,7 +207,7 @@ class ControlPlane:
             f"--authentication-kubeconfig={config}",
             f"--authorization-kubeconfig={config}",
             "--bind-address=127.0.0.1",
-            f"--secure-port={_free_port()}",
+            f"--secure-port={workdirs.free_port()}",
         ]
 
     def _spawn(self, name: str, command: list[str]) -> None:

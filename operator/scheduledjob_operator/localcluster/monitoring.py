@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
-import socket
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -27,6 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from scheduledjob_operator.localcluster import workdirs
 from scheduledjob_operator.localcluster.errors import ControlPlaneError
 from scheduledjob_operator.localcluster.processes import ManagedProcess
 
@@ -34,43 +32,15 @@ PUSHGATEWAY_BINARY = "prometheus-pushgateway"
 PROMETHEUS_BINARY = "prometheus"
 PUSHGATEWAY_JOB = "pushgateway"
 _DIRECTORY_PREFIX = "scheduledjob-monitoring-"
-_OWNER_FILE = "owner.pid"
 _POLL_SECONDS = 0.1
 _HTTP_TIMEOUT_SECONDS = 5.0
 
 QueryResult = list[dict[str, Any]]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_directories(parent: Path | None = None) -> list[Path]:
     """Delete directories left by monitoring servers whose owning process was killed outright."""
-    parent = parent or Path(tempfile.gettempdir())
-    removed = []
-    for directory in parent.glob(f"{_DIRECTORY_PREFIX}*"):
-        try:
-            pid = int((directory / _OWNER_FILE).read_text())
-        except (OSError, ValueError):
-            continue
-        if not _pid_alive(pid):
-            shutil.rmtree(directory, ignore_errors=True)
-            removed.append(directory)
-    return removed
+    return workdirs.remove_stale_directories(_DIRECTORY_PREFIX, parent)
 
 
 def find_binary(name: str) -> Path:
@@ -144,9 +114,8 @@ class _LocalServer:
         """Start the server on a free port and return once it reports ready."""
         binary = find_binary(self.binary)
         remove_stale_directories()
-        self._directory = Path(tempfile.mkdtemp(prefix=f"{_DIRECTORY_PREFIX}{self.name}-"))
-        (self._directory / _OWNER_FILE).write_text(str(os.getpid()))
-        self.port = _free_port()
+        self._directory = workdirs.owned_directory(f"{_DIRECTORY_PREFIX}{self.name}-")
+        self.port = workdirs.free_port()
         self._run(binary)
 
     def stop(self) -> None:
