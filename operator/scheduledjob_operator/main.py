@@ -36,7 +36,14 @@ def _api_client() -> object:
     try:
         kube_config.load_incluster_config()  # type: ignore[no-untyped-call]
     except kube_config.ConfigException:
-        kube_config.load_kube_config()  # type: ignore[no-untyped-call]
+        try:
+            kube_config.load_kube_config()  # type: ignore[no-untyped-call]
+        except (kube_config.ConfigException, OSError) as error:
+            message = (
+                "no cluster credentials: not running in a Pod with a ServiceAccount, and the "
+                f"kubeconfig (KUBECONFIG or ~/.kube/config) could not be loaded: {error}"
+            )
+            raise ConfigurationError(message) from error
     from kubernetes import client  # noqa: PLC0415 - configured just above
 
     return client.ApiClient()
@@ -101,7 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"scheduledjob-operator: invalid configuration: {error}", file=sys.stderr)
         return EXIT_CONFIGURATION
     logs.configure(settings.log_format, settings.log_level)
-    api_client = _api_client()
+    try:
+        api_client = _api_client()
+    except ConfigurationError as error:
+        print(f"scheduledjob-operator: {error}", file=sys.stderr)
+        return EXIT_CONFIGURATION
     cluster = Cluster(api_client)  # type: ignore[arg-type]
     metrics = OperatorMetrics.create()
     if settings.metrics_port:
