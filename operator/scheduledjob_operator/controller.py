@@ -54,7 +54,6 @@ class Controller:
                 body = await asyncio.to_thread(self.cluster.get_scheduledjob, namespace, name)
                 if body is None:
                     self._failures.pop(key, None)
-                    self._locks.pop(key, None)
                     return
                 outcome = await asyncio.to_thread(self.reconciler.reconcile, body)
             except Exception as error:  # noqa: BLE001 - any failure here is retried, never fatal

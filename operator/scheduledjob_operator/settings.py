@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from scheduledjob_operator.builders.runsettings import RunSettings
@@ -41,9 +41,7 @@ class OperatorSettings:
     """Namespace of the leader-election Lease (normally the operator's own)."""
     leader_election_name: str = "scheduledjob-operator"
     """Name of the leader-election Lease."""
-    identity: str = field(
-        default_factory=lambda: os.environ.get("HOSTNAME", "scheduledjob-operator")
-    )
+    identity: str = "scheduledjob-operator"
     """This replica's name in the Lease (the Pod name)."""
 
 

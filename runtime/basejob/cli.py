@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -45,29 +45,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _local_overrides(arguments: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, str]:
-    """The environment with the CLI's flags applied (flags win)."""
-    merged = dict(environ)
+def _with_flags(
+    run: environment.RunEnvironment, arguments: argparse.Namespace
+) -> environment.RunEnvironment:
+    """The run environment with the CLI's flags applied (flags win over the environment)."""
+    changes: dict[str, Any] = {}
     if arguments.data:
-        data = dict(environment.from_environ(merged, job=arguments.job or "unused").data)
+        data = dict(run.data)
         data.update(environment.parse_data_flag(item) for item in arguments.data)
-        merged[contract.DATA] = json.dumps(data)
+        changes["data"] = data
     if arguments.tenant:
-        merged[contract.TENANT_ID] = arguments.tenant
+        changes["tenant_id"] = arguments.tenant
     if arguments.user:
-        merged[contract.APPLICATION_USER_ID] = arguments.user
-    return merged
+        changes["application_user_id"] = arguments.user
+    if arguments.correlation_id:
+        changes["correlation_id"] = arguments.correlation_id
+    return dataclasses.replace(run, **changes)
 
 
 def _run(arguments: argparse.Namespace, environ: Mapping[str, str]) -> int:
     try:
-        run_environment = environment.from_environ(
-            _local_overrides(arguments, environ), job=arguments.job
+        run_environment = _with_flags(
+            environment.from_environ(environ, job=arguments.job), arguments
         )
-        if arguments.correlation_id:
-            run_environment = dataclasses.replace(
-                run_environment, correlation_id=arguments.correlation_id
-            )
         job = registry.resolve(run_environment.job)
     except FatalError as error:
         _log.error("Could not start the job", error_type=type(error).__name__, error=str(error))
