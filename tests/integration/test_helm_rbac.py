@@ -22,7 +22,7 @@ from kubernetes.client.exceptions import ApiException
 from scheduledjob_operator.localcluster import ControlPlane
 from scheduledjob_operator.localcluster.binaries import find_binaries
 
-from .conftest import start_operator, stop_operator, wait_healthy
+from .conftest import RunningOperator, start_operator, stop_operator, wait_healthy
 from .helpers import ScheduledJobs, events_for, plain_cronjob, scheduledjob
 
 pytestmark = pytest.mark.cluster
@@ -49,6 +49,34 @@ class Isolated:
     def namespace(self, name: str) -> str:
         client.CoreV1Api(self.api_client).create_namespace({"metadata": {"name": name}})
         return name
+
+    def install_and_start_operator(
+        self, release: str, tmp_path: Path, *helm_flags: str, **settings: str
+    ) -> tuple[RunningOperator, Path]:
+        """Install the operator chart as `release` and run the operator on its SA's token."""
+        release_namespace = self.namespace(f"ops-{release}")
+        self.helm(
+            "install",
+            release,
+            str(CHARTS / "scheduledjob-operator"),
+            "-n",
+            release_namespace,
+            *helm_flags,
+        )
+        account = f"{release}-scheduledjob-operator"
+        kubeconfig = self.service_account_kubeconfig(
+            release_namespace, account, tmp_path / "sa.kubeconfig"
+        )
+        operator = start_operator(
+            kubeconfig,
+            tmp_path / "operator.log",
+            SCHEDULEDJOB_LEADER_ELECTION="true",
+            SCHEDULEDJOB_LEADER_ELECTION_NAMESPACE=release_namespace,
+            SCHEDULEDJOB_LEADER_ELECTION_NAME=account,
+            POD_NAME=f"{release}-0",
+            **settings,
+        )
+        return operator, kubeconfig
 
     def service_account_kubeconfig(self, namespace: str, account: str, path: Path) -> Path:
         """A kubeconfig that authenticates with a TokenRequest token of `account`."""
@@ -86,20 +114,7 @@ def test_cluster_wide_operator_reconciles_on_its_service_account(
     isolated: Isolated, tmp_path: Path
 ) -> None:
     """Installed cluster-wide, the operator's own token creates CronJobs, status and Events."""
-    release_namespace = isolated.namespace("ops-wide")
-    isolated.helm("install", "wide", str(CHARTS / "scheduledjob-operator"), "-n", release_namespace)
-    account = "wide-scheduledjob-operator"
-    kubeconfig = isolated.service_account_kubeconfig(
-        release_namespace, account, tmp_path / "sa.kubeconfig"
-    )
-    operator = start_operator(
-        kubeconfig,
-        tmp_path / "operator.log",
-        SCHEDULEDJOB_LEADER_ELECTION="true",
-        SCHEDULEDJOB_LEADER_ELECTION_NAMESPACE=release_namespace,
-        SCHEDULEDJOB_LEADER_ELECTION_NAME=account,
-        POD_NAME="wide-0",
-    )
+    operator, _ = isolated.install_and_start_operator("wide", tmp_path)
     try:
         wait_healthy(operator)
         team = isolated.namespace(f"team-{uuid.uuid4().hex[:5]}")
@@ -122,28 +137,12 @@ def test_namespaced_operator_cannot_touch_other_namespaces(
     """With watchNamespaces, the token works in those namespaces and is refused elsewhere."""
     watched = isolated.namespace(f"watched-{uuid.uuid4().hex[:5]}")
     other = isolated.namespace(f"other-{uuid.uuid4().hex[:5]}")
-    release_namespace = isolated.namespace("ops-narrow")
-    isolated.helm(
-        "install",
+    operator, kubeconfig = isolated.install_and_start_operator(
         "narrow",
-        str(CHARTS / "scheduledjob-operator"),
-        "-n",
-        release_namespace,
+        tmp_path,
         "--set",
         f"watchNamespaces={{{watched}}}",
-    )
-    account = "narrow-scheduledjob-operator"
-    kubeconfig = isolated.service_account_kubeconfig(
-        release_namespace, account, tmp_path / "sa.kubeconfig"
-    )
-    operator = start_operator(
-        kubeconfig,
-        tmp_path / "operator.log",
-        SCHEDULEDJOB_LEADER_ELECTION="true",
-        SCHEDULEDJOB_LEADER_ELECTION_NAMESPACE=release_namespace,
-        SCHEDULEDJOB_LEADER_ELECTION_NAME=account,
         SCHEDULEDJOB_NAMESPACES=watched,
-        POD_NAME="narrow-0",
     )
     try:
         wait_healthy(operator)
