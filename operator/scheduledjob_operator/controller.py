@@ -52,8 +52,9 @@ class Controller:
             started = time.monotonic()
             try:
                 body = await asyncio.to_thread(self.cluster.get_scheduledjob, namespace, name)
-                if body is None:
+                if body is None:  # deleted: no finalizer, so its DELETED event ends here
                     self._failures.pop(key, None)
+                    self.metrics.scheduledjobs.forget(key)
                     return
                 outcome = await asyncio.to_thread(self.reconciler.reconcile, body)
             except Exception as error:  # noqa: BLE001 - any failure here is retried, never fatal
@@ -97,13 +98,21 @@ class Controller:
                 _log.warning("Resync failed", error=str(error)[:500])
 
     async def resync_once(self) -> None:
-        """One pass over every watched ScheduledJob."""
+        """One pass over every watched ScheduledJob, and over any that has gauges but is gone.
+
+        A deletion whose event was missed (say, while a watch reconnected) would otherwise
+        leave its series behind; reconciling that key finds no object and forgets them.
+        """
+        exported = self.metrics.scheduledjobs.keys()
         scopes: tuple[str | None, ...] = self.namespaces or (None,)
+        listed: list[Key] = []
         for scope in scopes:
             items = await asyncio.to_thread(self.cluster.list_scheduledjobs, scope)
-            for item in items:
-                metadata = item["metadata"]
-                await self.reconcile(metadata["namespace"], metadata["name"])
+            listed.extend(
+                (item["metadata"]["namespace"], item["metadata"]["name"]) for item in items
+            )
+        for key in [*listed, *sorted(exported - set(listed))]:
+            await self.reconcile(*key)
 
     def close(self) -> None:
         """Cancel pending retries (on shutdown)."""

@@ -117,9 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     metrics = OperatorMetrics.create()
     if settings.metrics_port:
         metrics.serve(settings.metrics_port)
-    controller = Controller(
-        Reconciler(cluster, settings.run), cluster, metrics, namespaces=settings.namespaces
-    )
+    reconciler = Reconciler(cluster, settings.run, scheduledjobs=metrics.scheduledjobs)
+    controller = Controller(reconciler, cluster, metrics, namespaces=settings.namespaces)
 
     stop = threading.Event()
     lost = threading.Event()

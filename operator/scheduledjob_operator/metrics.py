@@ -6,20 +6,25 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
+from scheduledjob_operator.scheduledjob_metrics import ScheduledJobCollector
+
 
 @dataclass(frozen=True)
 class OperatorMetrics:
-    """Reconcile counts, errors and durations."""
+    """Reconcile counts, errors and durations, and the per-ScheduledJob gauges."""
 
     registry: CollectorRegistry
     reconciles: Counter
     reconcile_errors: Counter
     reconcile_duration: Histogram
+    scheduledjobs: ScheduledJobCollector
 
     @classmethod
     def create(cls, registry: CollectorRegistry | None = None) -> OperatorMetrics:
         """Register the metrics on `registry` (a fresh one by default)."""
         registry = registry or CollectorRegistry()
+        scheduledjobs = ScheduledJobCollector()
+        registry.register(scheduledjobs)
         return cls(
             registry=registry,
             reconciles=Counter(
@@ -39,6 +44,7 @@ class OperatorMetrics:
                 "Time one reconcile took, including its API calls.",
                 registry=registry,
             ),
+            scheduledjobs=scheduledjobs,
         )
 
     def serve(self, port: int) -> None:

@@ -19,7 +19,7 @@ import pydantic
 import structlog
 
 from basejob import schedules
-from scheduledjob_operator import conditions, drift, naming, status
+from scheduledjob_operator import conditions, drift, naming, scheduledjob_metrics, status
 from scheduledjob_operator.api.v1alpha1 import ScheduledJob, ScheduledJobSpec
 from scheduledjob_operator.builders.cronjob import Owner, build_cronjob
 from scheduledjob_operator.builders.runsettings import RunSettings
@@ -111,9 +111,16 @@ def _merged_for_replace(wanted: Mapping[str, Any], live: Mapping[str, Any]) -> d
 class Reconciler:
     """Converges ScheduledJobs; one instance per operator process."""
 
-    def __init__(self, cluster: Cluster, settings: RunSettings) -> None:
+    def __init__(
+        self,
+        cluster: Cluster,
+        settings: RunSettings,
+        *,
+        scheduledjobs: scheduledjob_metrics.ScheduledJobCollector | None = None,
+    ) -> None:
         self.cluster = cluster
         self.settings = settings
+        self.scheduledjobs = scheduledjobs  # where reconciles leave the gauges; None: no gauges
 
     def reconcile(self, body: Mapping[str, Any], *, now: datetime.datetime | None = None) -> str:
         """Bring the ScheduledJob's CronJob and status in line with its spec and its runs.
@@ -124,20 +131,41 @@ class Reconciler:
         now = now or datetime.datetime.now(datetime.UTC)
         metadata = body["metadata"]
         if metadata.get("deletionTimestamp"):
+            self._export(body, {}, now=now)  # a deleting object has no snapshot: series go
             return "deleting"  # ownerReferences let the garbage collector remove our objects
         log = _log.bind(scheduledjob=metadata["name"], namespace=metadata["namespace"])
         try:
             wanted = plan(body, self.settings)
         except InvalidSpecError as error:
-            self._report_invalid(body, error, now=now)
+            self._export(body, self._report_invalid(body, error, now=now), now=now)
             return "invalid"
         try:
             cron_job = self._converge_cronjob(body, wanted, log=log, now=now)
         except ConflictError as error:
-            self._report_conflict(body, error, now=now)
+            reported = self._report_conflict(body, error, now=now)
+            self._export(body, reported, now=now, schedule=wanted.schedule)
             return "conflict"
-        self._report(body, wanted, cron_job, now=now)
+        reported = self._report(body, wanted, cron_job, now=now)
+        self._export(body, reported, now=now, schedule=wanted.schedule)
         return "success"
+
+    def _export(
+        self,
+        body: Mapping[str, Any],
+        reported: Mapping[str, Any],
+        *,
+        now: datetime.datetime,
+        schedule: schedules.CronSchedule | None = None,
+    ) -> None:
+        """Leave the object's gauges as the status just reported; forget a deleting object."""
+        if self.scheduledjobs is None:
+            return
+        key = (body["metadata"]["namespace"], body["metadata"]["name"])
+        values = scheduledjob_metrics.snapshot(body, reported, now, schedule=schedule)
+        if values is None:
+            self.scheduledjobs.forget(key)
+        else:
+            self.scheduledjobs.update(key, values)
 
     # -- the CronJob ------------------------------------------------------------------------
 
@@ -192,7 +220,7 @@ class Reconciler:
 
     def _report_invalid(
         self, body: Mapping[str, Any], error: InvalidSpecError, *, now: datetime.datetime
-    ) -> None:
+    ) -> dict[str, Any]:
         previous = body.get("status") or {}
         generation = int(body["metadata"].get("generation", 0))
         old = previous.get("conditions") or []
@@ -226,10 +254,11 @@ class Reconciler:
             self.cluster.emit_event(
                 body, type_="Warning", reason=error.reason, message=error.message, now=now
             )
+        return new_status
 
     def _report_conflict(
         self, body: Mapping[str, Any], error: ConflictError, *, now: datetime.datetime
-    ) -> None:
+    ) -> dict[str, Any]:
         previous = body.get("status") or {}
         generation = int(body["metadata"].get("generation", 0))
         updated = conditions.set_condition(
@@ -246,6 +275,7 @@ class Reconciler:
             self.cluster.emit_event(
                 body, type_="Warning", reason="CronJobConflict", message=error.message, now=now
             )
+        return new_status
 
     def _termination(
         self, body: Mapping[str, Any], latest: Run | None
@@ -271,7 +301,7 @@ class Reconciler:
         cron_job: Mapping[str, Any],
         *,
         now: datetime.datetime,
-    ) -> None:
+    ) -> dict[str, Any]:
         metadata = body["metadata"]
         previous = body.get("status") or {}
         generation = int(metadata.get("generation", 0))
@@ -320,6 +350,7 @@ class Reconciler:
             new_status["nextScheduleTime"] = conditions.timestamp(upcoming[0])
         if self._write_status(body, new_status):
             self._announce_run(body, previous, new_status, now=now)
+        return new_status
 
     def _announce_run(
         self,
