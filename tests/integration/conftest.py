@@ -19,7 +19,8 @@ from kubernetes.client.exceptions import ApiException
 
 from scheduledjob_operator.api import crd
 from scheduledjob_operator.localcluster import workdirs
-from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess
+from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess, MonitoringStack
+from support.otlp import OtlpReceiver
 
 from .helpers import wait_for
 
@@ -117,12 +118,33 @@ def wait_healthy(running: RunningOperator, timeout: float = 60) -> None:
 
 
 @pytest.fixture(scope="session")
+def trace_receiver() -> Iterator[OtlpReceiver]:
+    """The session's OTLP/HTTP endpoint: every run the session operator starts traces here."""
+    with OtlpReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="session")
 def operator(
-    kube_cluster: ClusterAccess, scheduledjob_crd: str, tmp_path_factory: pytest.TempPathFactory
+    kube_cluster: ClusterAccess,
+    scheduledjob_crd: str,
+    prometheus_stack: MonitoringStack,
+    trace_receiver: OtlpReceiver,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RunningOperator]:
-    """The operator as a real process, watching all namespaces, stopped after the session."""
+    """The operator as a real process, watching all namespaces, stopped after the session.
+
+    Its runs push to the session's real Pushgateway and trace to `trace_receiver`, and the
+    session's Prometheus scrapes its /metrics, as a monitored installation would be.
+    """
     log_path = tmp_path_factory.mktemp("operator") / "operator.log"
-    running = start_operator(kube_cluster.kubeconfig, log_path)
+    running = start_operator(
+        kube_cluster.kubeconfig,
+        log_path,
+        SCHEDULEDJOB_METRICS_PORT=str(prometheus_stack.operator_metrics_port),
+        SCHEDULEDJOB_PUSHGATEWAY_URL=prometheus_stack.pushgateway.url,
+        SCHEDULEDJOB_OTLP_ENDPOINT=trace_receiver.endpoint,
+    )
     wait_healthy(running)
     yield running
     assert 0 == stop_operator(running)

@@ -165,3 +165,28 @@ def tool_runner(name: str, kubeconfig: Path) -> Callable[..., str]:
         return result.stdout
 
     return run
+
+
+def start_run(api_client: Any, namespace: str, cron_job_name: str, job_name: str) -> Any:
+    """Create a Job from the CronJob's template, owned by the CronJob (a manual run)."""
+    batch = client.BatchV1Api(api_client)
+    cron_job = batch.read_namespaced_cron_job(cron_job_name, namespace)
+    template = cron_job.spec.job_template
+    job = client.V1Job(
+        metadata=client.V1ObjectMeta(
+            name=job_name,
+            labels=template.metadata.labels,
+            annotations={"cronjob.kubernetes.io/instantiate": "manual"},
+            owner_references=[
+                client.V1OwnerReference(
+                    api_version="batch/v1",
+                    kind="CronJob",
+                    name=cron_job_name,
+                    uid=cron_job.metadata.uid,
+                    controller=True,
+                )
+            ],
+        ),
+        spec=template.spec,
+    )
+    return batch.create_namespaced_job(namespace, job)

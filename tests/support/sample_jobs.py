@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -93,3 +94,24 @@ class OutcomeJob(BaseJob):
         if ctx.data.Fail:
             message = "asked to fail"
             raise TransientError(message)
+
+
+class FailsOnceParameters(BaseModel):
+    """Parameters of FailsOnceJob."""
+
+    Marker: str = Field(description="A file path: absent means first attempt (fail), else succeed.")
+
+
+class FailsOnceJob(BaseJob):
+    """Fails transiently on the first attempt and succeeds on the retry (runs share a disk)."""
+
+    Parameters = FailsOnceParameters
+
+    async def execute(self, ctx: JobContext[FailsOnceParameters]) -> None:
+        """Create the marker and fail, or find it and succeed."""
+        marker = Path(ctx.data.Marker)
+        if not marker.exists():
+            marker.write_text("attempted once\n")
+            message = "first attempt fails on purpose"
+            raise TransientError(message)
+        ctx.logger.info("Succeeded on the retry")

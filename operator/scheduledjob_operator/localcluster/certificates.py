@@ -139,3 +139,26 @@ def generate_pki(directory: Path) -> PkiFiles:
         service_account_key=_write(directory / "sa.key", _key_pem(service_account_key)),
         service_account_public_key=_write(directory / "sa.pub", service_account_public),
     )
+
+
+def self_signed_serving_pair(directory: Path, common_name: str) -> tuple[Path, Path]:
+    """A self-signed serving certificate for 127.0.0.1 and its key (the node agent's log server).
+
+    The API server does not verify the kubelet's certificate unless given
+    `--kubelet-certificate-authority`, which the local control plane does not set.
+    """
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = _name(common_name)
+    cert = (
+        _builder(name, name, key.public_key())
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return (
+        _write(directory / f"{common_name}.crt", _cert_pem(cert)),
+        _write(directory / f"{common_name}.key", _key_pem(key)),
+    )

@@ -5,8 +5,10 @@ against an existing cluster (`--cluster=existing`, with `--kubeconfig` or `KUBEC
 a Docker engine runs, a kind cluster created by pytest-kind (`--cluster=kind`, with its options
 `--cluster-name`, `--keep-cluster`, `--kind-image`). Tests that use
 `kube_cluster` are marked `cluster` automatically, so `-m "not cluster"` runs the unit tests only.
-`prometheus_stack` gives a session a real Pushgateway scraped by a real Prometheus; tests that
-use it are marked `monitoring`.
+`prometheus_stack` gives a session a real Pushgateway scraped by a real Prometheus (which also
+scrapes an operator's /metrics on a reserved port); tests that use it are marked `monitoring`.
+`node_agent` runs the local node agent for one test module, so Pods really run there (local
+control plane only).
 
 Load it with `pytest_plugins = ["scheduledjob_operator.localcluster.pytest_plugin"]` or
 `-p scheduledjob_operator.localcluster.pytest_plugin`.
@@ -25,8 +27,10 @@ from typing import Any
 
 import pytest
 
+from scheduledjob_operator.localcluster import workdirs
 from scheduledjob_operator.localcluster.controlplane import ControlPlane
-from scheduledjob_operator.localcluster.monitoring import Prometheus, Pushgateway
+from scheduledjob_operator.localcluster.monitoring import Prometheus, Pushgateway, ScrapeTarget
+from scheduledjob_operator.localcluster.nodeagent.launcher import NodeAgentProcess
 
 CLUSTER_MODES = ("local", "existing", "kind")
 _MODE_VARIABLE = "SCHEDULEDJOB_TEST_CLUSTER"
@@ -145,20 +149,44 @@ def namespace(api_client: Any, request: pytest.FixtureRequest) -> Iterator[str]:
         core.delete_namespace(name)
 
 
+OPERATOR_SCRAPE_JOB = "scheduledjob-operator"
+
+
 @dataclass(frozen=True)
 class MonitoringStack:
-    """A Pushgateway (with persistence) and a Prometheus scraping it every second."""
+    """A Pushgateway (with persistence) and a Prometheus scraping it every second.
+
+    Prometheus also scrapes `operator_metrics_port` on loopback as job `scheduledjob-operator`:
+    an operator started with that metrics port is monitored like one in a cluster.
+    """
 
     pushgateway: Pushgateway
     prometheus: Prometheus
+    operator_metrics_port: int
 
 
 @pytest.fixture(scope="session")
 def prometheus_stack() -> Iterator[MonitoringStack]:
     """Real Prometheus and Pushgateway servers for the session, the first scrape already done."""
-    with (
-        Pushgateway(persistence=True) as pushgateway,
-        Prometheus([pushgateway.scrape_target()], scrape_interval="1s") as prometheus,
-    ):
-        prometheus.wait_for_first_scrapes()
-        yield MonitoringStack(pushgateway, prometheus)
+    operator_port = workdirs.free_port()
+    with Pushgateway(persistence=True) as pushgateway:
+        targets = [
+            pushgateway.scrape_target(),
+            ScrapeTarget(OPERATOR_SCRAPE_JOB, f"127.0.0.1:{operator_port}"),
+        ]
+        with Prometheus(targets, scrape_interval="1s") as prometheus:
+            prometheus.wait_for_first_scrapes()
+            yield MonitoringStack(pushgateway, prometheus, operator_port)
+
+
+@pytest.fixture(scope="module")
+def node_agent(kube_cluster: ClusterAccess) -> Iterator[NodeAgentProcess]:
+    """The local node agent for one test module: Pods bound to its Node run as processes.
+
+    Module-scoped on purpose: while it runs, every Pod gets scheduled and run, which tests that
+    complete Pods by hand (outside such modules) must not see.
+    """
+    if kube_cluster.mode != "local":
+        pytest.skip("the node agent serves the local control plane only (--cluster=local)")
+    with NodeAgentProcess(kube_cluster.kubeconfig) as agent:
+        yield agent
