@@ -18,6 +18,7 @@ from kubernetes import client
 
 from basejob import contract
 from scheduledjob_operator.localcluster.pytest_plugin import MonitoringStack
+from support import dashboard
 from support.otlp import OtlpReceiver, ReceivedSpan
 
 from .helpers import ScheduledJobs, scheduledjob, start_run, wait_for
@@ -215,3 +216,27 @@ def test_deleting_a_running_run_cancels_the_job(
         ),
         timeout=RUN_TIMEOUT,
     )
+
+
+def test_every_dashboard_panel_shows_data_after_real_runs(
+    api_client: Any, namespace: str, prometheus_stack: MonitoringStack
+) -> None:
+    """Each panel query of the shipped dashboard returns series once real runs happened."""
+    for name, job in (("dash-ok", "GreetingJob"), ("dash-broken", "BrokenJob")):
+        jobs, cron_job = _create(
+            api_client, namespace, _scheduledjob(name, job, schedule=NEVER_SOON)
+        )
+        for attempt in ("1", "2"):  # a pushed counter's first value is not an increase
+            start_run(api_client, namespace, cron_job, f"{name}-{attempt}")
+            _wait_last_run(jobs, name, f"{name}-{attempt}")
+    _wait_count(prometheus_stack, "job_executions_total", namespace, 4)
+
+    for title, expr in dashboard.panel_queries():
+        query = dashboard.substitute(expr, namespace_regex=namespace)
+        result = prometheus_stack.prometheus.wait_for_query(query, bool, timeout=RUN_TIMEOUT)
+        assert result, title
+    runs = dashboard.substitute(
+        'sum(increase(job_executions_total{namespace=~"$namespace"}[$__range]))',
+        namespace_regex=namespace,
+    )
+    assert float(prometheus_stack.prometheus.query(runs)[0]["value"][1]) > 0
