@@ -204,6 +204,9 @@ class NodeAgent:
             if run.reported != "terminated":  # a start error is final, as for restartPolicy Never
                 self._start(run)
         elif container.running:
+            # Redone until it lands: a failed write of Running must not leave the Pod Pending.
+            started = container.started_at or _now()
+            self._write(run, podstatus.running(pod, started=started), "running")
             self._enforce_deadline(run, container)
         else:
             self._report_end(run)

@@ -155,13 +155,13 @@ def container_environment(
 ) -> dict[str, str]:
     """The container's environment: `base` (what the image would set), envFrom, then env."""
     namespace = pod["metadata"]["namespace"]
-    environment = dict(base)
-    environment.update(_from_sources(references, namespace, container))
+    # $(VAR) sees only the container's own variables, as on a node (not the image's PATH etc.).
+    declared = _from_sources(references, namespace, container)
     for variable in container.get("env") or []:
         name = variable["name"]
         source = variable.get("valueFrom")
         if source is None:
-            environment[name] = expand(variable.get("value", ""), environment)
+            declared[name] = expand(variable.get("value", ""), declared)
             continue
         value: str | None
         if "fieldRef" in source:
@@ -176,5 +176,5 @@ def container_environment(
             message = f"environment variable {name} has an unsupported valueFrom: {source}"
             raise ContainerConfigError(message)
         if value is not None:
-            environment[name] = value
-    return environment
+            declared[name] = value
+    return {**base, **declared}
