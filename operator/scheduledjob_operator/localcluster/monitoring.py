@@ -254,11 +254,13 @@ class Prometheus(_LocalServer):
         targets: Sequence[ScrapeTarget],
         *,
         scrape_interval: str = "1s",
+        rule_files: Sequence[Path] = (),
         startup_timeout_seconds: float = 60.0,
     ) -> None:
         super().__init__(startup_timeout_seconds=startup_timeout_seconds)
         self.targets = list(targets)
         self.scrape_interval = scrape_interval
+        self.rule_files = [path.resolve() for path in rule_files]
 
     @property
     def config_file(self) -> Path:
@@ -340,8 +342,9 @@ class Prometheus(_LocalServer):
         self.config_file.write_text(json.dumps(self._config(), indent=2) + "\n")
 
     def _config(self) -> dict[str, Any]:
-        """The configuration (JSON, which is YAML too): static targets only, no alerting."""
+        """The configuration (JSON, which is YAML too): static targets, rules, no alerting."""
         return {
+            "rule_files": [str(path) for path in self.rule_files],
             "global": {
                 "scrape_interval": self.scrape_interval,
                 "scrape_timeout": self.scrape_interval,

@@ -12,7 +12,7 @@ import ctypes
 import ctypes.util
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -29,7 +29,14 @@ def die_with_parent() -> None:
 class ManagedProcess:
     """One child process whose output goes to `log_path`."""
 
-    def __init__(self, name: str, command: Sequence[str], log_path: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        command: Sequence[str],
+        log_path: Path,
+        *,
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.command = list(command)
         self.log_path = log_path
@@ -39,6 +46,7 @@ class ManagedProcess:
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            env=None if environment is None else dict(environment),
             preexec_fn=die_with_parent,  # noqa: PLW1509 - only prctl, no locks taken
             start_new_session=True,  # Ctrl-C reaches us, and we stop children in order
         )

@@ -1,0 +1,1 @@
+"""The local demo: the whole system on this machine, from `kubectl apply` to Prometheus."""
