@@ -64,7 +64,8 @@ def scheduledjob_crd(api_client: Any) -> str:
 
 def start_operator(kubeconfig: Path, log_path: Path, **settings: str) -> RunningOperator:
     """Start `scheduledjob-operator` with test settings (overridable by keyword)."""
-    metrics_port, health_port = workdirs.free_port(), workdirs.free_port()
+    metrics_port = int(settings.get("SCHEDULEDJOB_METRICS_PORT") or workdirs.free_port())
+    health_port = workdirs.free_port()
     environment = {
         **os.environ,
         "KUBECONFIG": str(kubeconfig),
