@@ -19,6 +19,7 @@ from scheduledjob_operator.reconcile import Reconciler
 
 Key = tuple[str, str]
 _MAX_BACKOFF_SECONDS = 300.0
+_REQUEUE_SLACK_SECONDS = 0.5  # wake just after the moment, not just before it
 _log = structlog.get_logger(__name__)
 
 
@@ -55,6 +56,7 @@ class Controller:
                 if body is None:  # deleted: no finalizer, so its DELETED event ends here
                     self._failures.pop(key, None)
                     self.metrics.scheduledjobs.forget(key)
+                    self.metrics.run_counters.forget(key)
                     return
                 outcome = await asyncio.to_thread(self.reconciler.reconcile, body)
             except Exception as error:  # noqa: BLE001 - any failure here is retried, never fatal
@@ -63,7 +65,16 @@ class Controller:
             finally:
                 self.metrics.reconcile_duration.observe(time.monotonic() - started)
             self._failures.pop(key, None)
-            self.metrics.reconciles.labels(result=outcome).inc()
+            self.metrics.reconciles.labels(result=outcome.result).inc()
+            if outcome.result == "deleted":
+                self.metrics.scheduledjobs.forget(key)
+                self.metrics.run_counters.forget(key)
+            elif outcome.requeue_after is not None:
+                # A run comes due (a one-shot, a fire time to check): look again then, even
+                # if no event arrives. A later reconcile replaces this timer.
+                delay = outcome.requeue_after + _REQUEUE_SLACK_SECONDS
+                loop = asyncio.get_running_loop()
+                self._retries[key] = loop.call_later(delay, self._spawn, key)
 
     def _schedule_retry(self, key: Key, error: Exception) -> None:
         failures = self._failures.get(key, 0) + 1

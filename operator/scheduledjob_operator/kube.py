@@ -20,6 +20,7 @@ from scheduledjob_operator.api import v1alpha1
 from scheduledjob_operator.conditions import timestamp
 
 NOT_FOUND = 404
+CONFLICT = 409
 _REPORTING_COMPONENT = "scheduledjob-operator"
 
 
@@ -31,6 +32,21 @@ def _decode(response: Any) -> dict[str, Any]:
 def _items(response: Any) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = _decode(response).get("items", [])
     return items
+
+
+def merge_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON merge patch (RFC 7386) turning `old` into `new`: nested keys we no longer set
+    become null at every depth, so a status field rewritten smaller loses its stale keys."""
+    patch: dict[str, Any] = {key: None for key in old if key not in new}
+    for key, value in new.items():
+        before = old.get(key)
+        if isinstance(value, Mapping) and isinstance(before, Mapping):
+            nested = merge_patch(before, value)
+            if nested:
+                patch[key] = nested
+        elif value != before:
+            patch[key] = value
+    return patch
 
 
 class Cluster:
@@ -112,6 +128,54 @@ class Cluster:
             )
         )
 
+    def delete_cronjob(self, namespace: str, name: str) -> None:
+        """Delete the CronJob (and, in the background, its Jobs); a missing one is fine."""
+        self._delete(self.batch.delete_namespaced_cron_job, namespace, name)
+
+    def create_job(self, manifest: Mapping[str, Any]) -> bool:
+        """Create a run's Job; False when one of that name exists already (started before)."""
+        try:
+            self.batch.create_namespaced_job(
+                manifest["metadata"]["namespace"],
+                cast("Any", manifest),
+                field_manager=naming.FIELD_MANAGER,
+                _preload_content=False,
+            )
+        except ApiException as error:
+            if error.status == CONFLICT:
+                return False
+            raise
+        return True
+
+    def delete_job(self, namespace: str, name: str) -> None:
+        """Delete a run's Job and its Pods (SIGTERM to the job); a missing one is fine."""
+        self._delete(self.batch.delete_namespaced_job, namespace, name)
+
+    def delete_scheduledjob(self, namespace: str, name: str, uid: str) -> None:
+        """Delete the ScheduledJob itself (ttlSecondsAfterRun), only if it is still that one."""
+        try:
+            self.custom.delete_namespaced_custom_object(
+                v1alpha1.GROUP,
+                v1alpha1.VERSION,
+                namespace,
+                v1alpha1.PLURAL,
+                name,
+                body=client.V1DeleteOptions(
+                    propagation_policy="Background",
+                    preconditions=client.V1Preconditions(uid=uid),
+                ),
+            )
+        except ApiException as error:
+            if error.status not in {NOT_FOUND, CONFLICT}:
+                raise
+
+    def _delete(self, delete: Any, namespace: str, name: str) -> None:
+        try:
+            delete(name, namespace, propagation_policy="Background", _preload_content=False)
+        except ApiException as error:
+            if error.status != NOT_FOUND:
+                raise
+
     def list_jobs(self, namespace: str, scheduledjob: str) -> list[dict[str, Any]]:
         """The Jobs (runs) of a ScheduledJob, found by label."""
         response = self.batch.list_namespaced_job(
@@ -142,6 +206,16 @@ class Cluster:
             field_manager=naming.FIELD_MANAGER,
             _content_type="application/merge-patch+json",
         )
+
+    def write_status(self, body: Mapping[str, Any], new_status: Mapping[str, Any]) -> bool:
+        """Replace the status with `new_status` if it differs; whether anything was written."""
+        previous = body.get("status") or {}
+        if dict(previous) == dict(new_status):
+            return False
+        patch = merge_patch(previous, new_status)
+        metadata = body["metadata"]
+        self.patch_status(metadata["namespace"], metadata["name"], patch)
+        return True
 
     def emit_event(
         self,

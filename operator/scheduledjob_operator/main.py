@@ -117,7 +117,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     metrics = OperatorMetrics.create()
     if settings.metrics_port:
         metrics.serve(settings.metrics_port)
-    reconciler = Reconciler(cluster, settings.run, scheduledjobs=metrics.scheduledjobs)
+    reconciler = Reconciler(
+        cluster,
+        settings.run,
+        scheduledjobs=metrics.scheduledjobs,
+        run_counters=metrics.run_counters,
+    )
     controller = Controller(reconciler, cluster, metrics, namespaces=settings.namespaces)
 
     stop = threading.Event()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
+from scheduledjob_operator.run_metrics import RunCounters
 from scheduledjob_operator.scheduledjob_metrics import ScheduledJobCollector
 
 
@@ -18,6 +19,7 @@ class OperatorMetrics:
     reconcile_errors: Counter
     reconcile_duration: Histogram
     scheduledjobs: ScheduledJobCollector
+    run_counters: RunCounters
 
     @classmethod
     def create(cls, registry: CollectorRegistry | None = None) -> OperatorMetrics:
@@ -45,6 +47,7 @@ class OperatorMetrics:
                 registry=registry,
             ),
             scheduledjobs=scheduledjobs,
+            run_counters=RunCounters(registry),
         )
 
     def serve(self, port: int) -> None:

@@ -51,6 +51,19 @@ EXIT_TRANSIENT: Final = 75  # EX_TEMPFAIL: try again later
 EXIT_FATAL: Final = 78  # EX_CONFIG: retrying cannot help
 
 TERMINATION_MESSAGE_PATH: Final = "/dev/termination-log"
+
+# The ScheduledJob API, as clients that create and trigger ScheduledJobs need it
+# (basejob.scheduling, the kubectl plugin); the operator's API models use the same values.
+API_GROUP: Final = "jobs.connectflow.io"
+API_VERSION: Final = "v1alpha1"
+KIND: Final = "ScheduledJob"
+PLURAL: Final = "scheduledjobs"
+# Each new value of this annotation starts exactly one run; the same value again starts none.
+TRIGGER_ANNOTATION: Final = f"{API_GROUP}/trigger"
+# On every run (Job) the operator starts itself: why it started (manual or once).
+RUN_KIND_LABEL: Final = f"{API_GROUP}/run-kind"
+# The W3C traceparent a triggered run continues (set next to the trigger token by callers).
+TRIGGER_TRACEPARENT_ANNOTATION: Final = f"{API_GROUP}/trigger-traceparent"
 _CORRELATION_SUFFIX_LENGTH: Final = 16
 
 

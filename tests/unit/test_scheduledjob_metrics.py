@@ -299,6 +299,9 @@ class _FakeCluster:
     def patch_status(self, namespace: str, name: str, status: Mapping[str, Any]) -> None:
         pass
 
+    def write_status(self, body: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
+        return True
+
     def emit_event(self, *_: Any, **__: Any) -> None:
         pass
 
@@ -320,7 +323,7 @@ def test_reconcile_exports_the_status_it_reported() -> None:
         "scheduledjob_next_run_timestamp_seconds": _seconds("2026-03-03T02:00:00Z"),
         "scheduledjob_oldest_active_run_start_timestamp_seconds": None,
     }
-    assert ("success", expected) == (outcome, _samples(metrics.registry))
+    assert ("success", expected) == (outcome.result, _samples(metrics.registry))
 
 
 def test_reconcile_of_an_invalid_spec_still_exports_what_it_can() -> None:
@@ -331,7 +334,7 @@ def test_reconcile_of_an_invalid_spec_still_exports_what_it_can() -> None:
     labels = {**LABELS, "job": "DataCleanupJob", "schedule": "0 0 31 2 *", "time_zone": "UTC"}
     samples = _samples(metrics.registry)
     assert ("invalid", 1.0, CREATED_SECONDS, None) == (
-        outcome,
+        outcome.result,
         metrics.registry.get_sample_value("scheduledjob_info", labels),
         samples["scheduledjob_last_success_timestamp_seconds"],
         samples["scheduledjob_expected_interval_seconds"],
@@ -345,13 +348,13 @@ def test_reconcile_of_a_deleting_scheduledjob_forgets_it() -> None:
     body = _body()
     body["metadata"]["deletionTimestamp"] = "2026-03-02T07:59:00Z"
     outcome = _reconciler(_FakeCluster(body), collector).reconcile(body, now=NOW)
-    assert ("deleting", frozenset()) == (outcome, collector.keys())
+    assert ("deleting", frozenset()) == (outcome.result, collector.keys())
 
 
 def test_reconciler_without_a_collector_exports_nothing() -> None:
     """The collector is optional: without one a reconcile works as before."""
     body = _body()
-    assert "success" == _reconciler(_FakeCluster(body), None).reconcile(body, now=NOW)
+    assert "success" == _reconciler(_FakeCluster(body), None).reconcile(body, now=NOW).result
 
 
 def test_controller_forgets_a_scheduledjob_that_no_longer_exists() -> None:

@@ -13,13 +13,14 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, JsonValue, StringConstraints, model_validator
 
+from basejob import contract
 from scheduledjob_operator.api.base import ApiModel, IntOrString, cel
 
-GROUP = "jobs.connectflow.io"
-VERSION = "v1alpha1"
+GROUP = contract.API_GROUP
+VERSION = contract.API_VERSION
 API_VERSION = f"{GROUP}/{VERSION}"
-KIND = "ScheduledJob"
-PLURAL = "scheduledjobs"
+KIND = contract.KIND
+PLURAL = contract.PLURAL
 SINGULAR = "scheduledjob"
 SHORT_NAMES = ("sj",)
 
@@ -48,6 +49,10 @@ ScheduleExpression = Annotated[
         max_length=256,
         pattern=r"^\s*(@[a-z]+|\S+(\s+\S+){4,6})\s*$",
     ),
+]
+# A Go-style duration as kubectl and Kubernetes write them: 90s, 10m, 1h30m.
+Duration = Annotated[
+    str, StringConstraints(min_length=2, max_length=32, pattern=r"^([0-9]+(s|m|h))+$")
 ]
 TimeZoneName = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")
@@ -164,6 +169,16 @@ class Toleration(ApiModel):
 
 _SPEC_RULES: list[JsonValue] = [
     cel(
+        "[has(self.schedule), has(self.runAt), has(self.delay)].filter(x, x).size() == 1",
+        "set exactly one of schedule (runs on a schedule), runAt or delay (runs once)",
+    ),
+    cel(
+        "!has(self.ttlSecondsAfterRun) || !has(self.schedule)",
+        "ttlSecondsAfterRun applies to a ScheduledJob that runs once (runAt or delay), "
+        "not to one with a schedule",
+        field_path=".ttlSecondsAfterRun",
+    ),
+    cel(
         "!has(self.successfulRunsHistoryLimit) || !has(self.ttlSecondsAfterFinished) "
         "|| self.successfulRunsHistoryLimit == 0 || self.ttlSecondsAfterFinished > 0",
         "ttlSecondsAfterFinished: 0 deletes finished runs at once, which contradicts keeping "
@@ -185,12 +200,23 @@ class ScheduledJobSpec(ApiModel):
 
     job: JobReference
     """Which BaseJob the runtime runs: a registered name (`DataCleanupJob`) or `module:Class`."""
-    schedule: ScheduleExpression
-    """When to run. Kubernetes cron (5 fields: minute hour day-of-month month day-of-week, or
+    schedule: ScheduleExpression | None = None
+    """When to run, repeatedly (set exactly one of schedule, runAt and delay). Kubernetes
+    cron (5 fields: minute hour day-of-month month day-of-week, or
     @hourly, @daily, @weekly, @monthly, @yearly) or Quartz cron (6 or 7 fields: seconds
     minutes hours day-of-month month day-of-week [year], `?`, day-of-week 1=Sunday). Quartz
     expressions are translated when a CronJob can express them exactly; seconds other than 0,
     L, W, # and years are refused with a reason in the Ready condition."""
+    run_at: datetime.datetime | None = None
+    """Run once, at this time (RFC 3339, for example 2026-12-24T18:00:00Z), instead of on a
+    schedule. A time in the past runs at once. The run happens exactly once, across operator
+    restarts."""
+    delay: Duration | None = None
+    """Run once, this long after the ScheduledJob was created (90s, 10m, 1h30m), instead of
+    on a schedule."""
+    ttl_seconds_after_run: Annotated[int, Field(ge=0)] | None = None
+    """For runAt or delay: delete this ScheduledJob (and its run) this many seconds after the
+    run finished. Unset keeps it."""
     time_zone: TimeZoneName | None = None
     """IANA time zone the schedule is evaluated in (for example Europe/Berlin); default UTC."""
     suspend: bool = False
@@ -296,6 +322,28 @@ class LastRun(ApiModel):
     """For a failed run: a short explanation."""
 
 
+class TriggerRecord(ApiModel):
+    """The last trigger token the operator acted on."""
+
+    token: str
+    """The value of the trigger annotation."""
+    job_name: str | None = None
+    """The run it started (unset when concurrencyPolicy Forbid skipped it)."""
+    time: datetime.datetime
+    """When the operator acted on it."""
+
+
+class OneShot(ApiModel):
+    """The single run of a ScheduledJob with runAt or delay."""
+
+    due_time: datetime.datetime
+    """When the run is due."""
+    job_name: str | None = None
+    """The run's Job, once started (it stays recorded after the Job is gone)."""
+    finished_time: datetime.datetime | None = None
+    """When the run finished."""
+
+
 class ScheduledJobStatus(ApiModel):
     """What the operator observed and did; written by the operator only."""
 
@@ -320,6 +368,16 @@ class ScheduledJobStatus(ApiModel):
     """Runs in progress."""
     last_run: LastRun | None = None
     """The most recently finished run."""
+    last_trigger: TriggerRecord | None = None
+    """The last trigger token acted on (annotation jobs.connectflow.io/trigger)."""
+    one_shot: OneShot | None = None
+    """For runAt or delay: when the single run is due, and its Job once started."""
+    missed_runs: Annotated[int, Field(ge=0)] = 0
+    """Fire times of the schedule at which no run started (counted since creation)."""
+    last_missed_time: datetime.datetime | None = None
+    """The latest fire time at which no run started."""
+    last_checked_fire_time: datetime.datetime | None = None
+    """The latest fire time already checked for a missed run (each is counted once)."""
 
 
 class ScheduledJob(ApiModel):

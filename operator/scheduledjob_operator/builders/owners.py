@@ -1,0 +1,48 @@
+"""Who owns what we build, and the failure policy every run's Job carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from basejob import contract
+from scheduledjob_operator.api import v1alpha1
+from scheduledjob_operator.builders import pod
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The identity of the ScheduledJob that owns what we build."""
+
+    name: str
+    namespace: str
+    uid: str
+
+
+def owner_reference(owner: Owner) -> dict[str, Any]:
+    """An ownerReference making the ScheduledJob the controller (deletion cascades)."""
+    return {
+        "apiVersion": v1alpha1.API_VERSION,
+        "kind": v1alpha1.KIND,
+        "name": owner.name,
+        "uid": owner.uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def pod_failure_policy() -> dict[str, Any]:
+    """Fail the Job at once on a fatal exit; never count Pod disruptions as failures."""
+    return {
+        "rules": [
+            {
+                "action": "FailJob",
+                "onExitCodes": {
+                    "containerName": pod.CONTAINER_NAME,
+                    "operator": "In",
+                    "values": [contract.EXIT_FATAL],
+                },
+            },
+            {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
+        ]
+    }

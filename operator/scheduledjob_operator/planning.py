@@ -1,0 +1,85 @@
+"""Turns a ScheduledJob into what it asks for: a CronJob for a schedule, or a run template.
+
+Pure: validation beyond the CRD schema (pydantic models, the schedule's meaning, the time zone)
+raises InvalidSpecError with a reason and message for the Ready condition.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic
+
+from basejob import schedules
+from scheduledjob_operator import naming
+from scheduledjob_operator.api.v1alpha1 import ScheduledJob, ScheduledJobSpec
+from scheduledjob_operator.builders.cronjob import build_cronjob
+from scheduledjob_operator.builders.job import job_template
+from scheduledjob_operator.builders.owners import Owner
+from scheduledjob_operator.builders.runsettings import RunSettings
+from scheduledjob_operator.errors import InvalidSpecError
+
+SPEC_HASH_ANNOTATION = f"{naming.SCHEDULEDJOB_LABEL}-spec-hash"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a valid ScheduledJob asks for: a CronJob (schedule) or a single run (one-shot)."""
+
+    spec: ScheduledJobSpec
+    owner: Owner
+    template: dict[str, Any]
+    schedule: schedules.CronSchedule | None = None
+    cron_job: dict[str, Any] | None = None
+
+
+def _validation_message(error: pydantic.ValidationError) -> str:
+    parts = []
+    for problem in error.errors():
+        location = ".".join(str(part) for part in problem["loc"])
+        parts.append(f"{location}: {problem['msg']}")
+    return "; ".join(parts)
+
+
+def plan(body: Mapping[str, Any], settings: RunSettings) -> Plan:
+    """Validate the ScheduledJob and build its CronJob; InvalidSpecError explains a bad spec."""
+    try:
+        resource = ScheduledJob.model_validate(body)
+    except pydantic.ValidationError as error:
+        raise InvalidSpecError(reason="InvalidSpec", message=_validation_message(error)) from error
+    spec = resource.spec
+    if spec.time_zone is not None:
+        try:
+            zoneinfo.ZoneInfo(spec.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+            message = (
+                f"spec.timeZone: {spec.time_zone!r} is not a known IANA time zone "
+                "(for example Europe/Berlin or America/New_York)"
+            )
+            raise InvalidSpecError(reason="InvalidTimeZone", message=message) from error
+    metadata = body["metadata"]
+    owner = Owner(name=metadata["name"], namespace=metadata["namespace"], uid=metadata["uid"])
+    if spec.schedule is None:  # runAt or delay (admission guarantees exactly one of the three)
+        template = job_template(spec, owner=owner, schedule="", settings=settings)
+        return Plan(spec=spec, owner=owner, template=template)
+    try:
+        schedule = schedules.parse_schedule(spec.schedule)
+    except schedules.ScheduleError as error:
+        raise InvalidSpecError(
+            reason="InvalidSchedule", message=f"spec.schedule: {error}"
+        ) from error
+    manifest = build_cronjob(spec, owner=owner, schedule=schedule.cron, settings=settings)
+    digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:16]
+    manifest["metadata"]["annotations"] = {SPEC_HASH_ANNOTATION: digest}
+    return Plan(
+        spec=spec,
+        owner=owner,
+        template=manifest["spec"]["jobTemplate"],
+        schedule=schedule,
+        cron_job=manifest,
+    )

@@ -1,0 +1,179 @@
+"""The runs the operator starts itself: a run-now trigger, and the single run of a one-shot.
+
+Both are idempotent and driven by what the cluster shows: a deterministic Job name makes a
+second create a no-op, and the status records what was started, so an operator restarted (or
+a second replica) between creating the Job and writing the status starts nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from scheduledjob_operator import oneshot, triggers
+from scheduledjob_operator.api.v1alpha1 import ScheduledJobSpec
+from scheduledjob_operator.builders.job import RunKind, build_run
+from scheduledjob_operator.conditions import timestamp
+from scheduledjob_operator.kube import Cluster
+from scheduledjob_operator.runs import Run, parse_time
+
+_log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class OneShotState:
+    """The one-shot's status and when the reconcile should look again."""
+
+    status: dict[str, Any]
+    requeue_after: float | None = None
+    deleted: bool = False
+
+
+class RunStarter:
+    """Creates run Jobs from the template and records them."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+
+    def _start(
+        self,
+        body: Mapping[str, Any],
+        template: Mapping[str, Any],
+        *,
+        name: str,
+        owner_reference: Mapping[str, Any],
+        kind: RunKind,
+        traceparent: str | None,
+        now: datetime.datetime,
+    ) -> None:
+        metadata = body["metadata"]
+        job = build_run(
+            template,
+            name=name,
+            namespace=metadata["namespace"],
+            owner_reference=owner_reference,
+            kind=kind,
+            traceparent=traceparent,
+        )
+        if self.cluster.create_job(job):
+            _log.info("Started run", job=name, kind=kind, scheduledjob=metadata["name"])
+            self.cluster.emit_event(
+                body,
+                type_="Normal",
+                reason="StartedRun",
+                message=f"Started {kind} run {name}",
+                now=now,
+            )
+
+    # -- run now ----------------------------------------------------------------------------
+
+    def trigger(
+        self,
+        body: Mapping[str, Any],
+        spec: ScheduledJobSpec,
+        template: Mapping[str, Any],
+        *,
+        runs: Sequence[Run],
+        owner_reference: Mapping[str, Any],
+        now: datetime.datetime,
+    ) -> dict[str, Any] | None:
+        """Act on a new trigger token; the new `lastTrigger` (None: keep the previous one)."""
+        token = triggers.pending_token(body)
+        if token is None:
+            return None
+        metadata = body["metadata"]
+        name = triggers.run_name(metadata["name"], token)
+        active = [run for run in runs if not run.finished and run.job_name != name]
+        if active and spec.concurrency_policy == "Forbid":
+            message = (
+                f"Trigger {token!r} skipped: run {active[0].job_name} is still active and "
+                "concurrencyPolicy is Forbid (set a new token once it has finished)"
+            )
+            self.cluster.emit_event(
+                body, type_="Warning", reason="TriggerSkipped", message=message, now=now
+            )
+            return {"token": token, "time": timestamp(now)}
+        if spec.concurrency_policy == "Replace":
+            for run in active:
+                self.cluster.delete_job(metadata["namespace"], run.job_name)
+        self._start(
+            body,
+            template,
+            name=name,
+            owner_reference=owner_reference,
+            kind="manual",
+            traceparent=triggers.traceparent(body),
+            now=now,
+        )
+        return {"token": token, "jobName": name, "time": timestamp(now)}
+
+    # -- run once ---------------------------------------------------------------------------
+
+    def one_shot(
+        self,
+        body: Mapping[str, Any],
+        spec: ScheduledJobSpec,
+        template: Mapping[str, Any],
+        *,
+        runs: Sequence[Run],
+        owner_reference: Mapping[str, Any],
+        now: datetime.datetime,
+    ) -> OneShotState:
+        """Start the single run when due, record it, and delete the ScheduledJob if asked."""
+        metadata = body["metadata"]
+        created = parse_time(metadata.get("creationTimestamp")) or now
+        due = oneshot.due_time(spec, created)
+        previous = (body.get("status") or {}).get("oneShot") or {}
+        name = oneshot.run_name(metadata["name"])
+        status: dict[str, Any] = {"dueTime": timestamp(due)}
+        started = previous.get("jobName") or next(
+            (run.job_name for run in runs if run.job_name == name), None
+        )
+        if started is None:
+            if spec.suspend:
+                return OneShotState(status)
+            if now < due:
+                return OneShotState(status, requeue_after=(due - now).total_seconds())
+            self._start(
+                body,
+                template,
+                name=name,
+                owner_reference=owner_reference,
+                kind="once",
+                traceparent=None,
+                now=now,
+            )
+            return OneShotState({**status, "jobName": name})
+        status["jobName"] = started
+        run = next((run for run in runs if run.job_name == started), None)
+        finished = previous.get("finishedTime") or (
+            timestamp(run.finish_time) if run is not None and run.finish_time else None
+        )
+        if finished is None:
+            return OneShotState(status)
+        status["finishedTime"] = finished
+        return self._after_run(body, spec, status, finished=finished, now=now)
+
+    def _after_run(
+        self,
+        body: Mapping[str, Any],
+        spec: ScheduledJobSpec,
+        status: dict[str, Any],
+        *,
+        finished: str,
+        now: datetime.datetime,
+    ) -> OneShotState:
+        if spec.ttl_seconds_after_run is None:
+            return OneShotState(status)
+        finished_at = parse_time(finished) or now
+        expires = finished_at + datetime.timedelta(seconds=spec.ttl_seconds_after_run)
+        if now < expires:
+            return OneShotState(status, requeue_after=(expires - now).total_seconds())
+        metadata = body["metadata"]
+        self.cluster.delete_scheduledjob(metadata["namespace"], metadata["name"], metadata["uid"])
+        _log.info("Deleted ScheduledJob after its run", scheduledjob=metadata["name"])
+        return OneShotState(status, deleted=True)

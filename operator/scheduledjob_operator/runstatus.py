@@ -1,0 +1,293 @@
+"""The status of a valid ScheduledJob: its runs, triggers, one-shot, missed fire times, Ready.
+
+Reads the runs (Jobs), lets the RunStarter act on a trigger token or a due one-shot, checks the
+schedule's fire times against the runs that started, then writes the status if it changed and
+announces a newly finished run with an Event. Counters move only after the status that
+justifies them was written, so a failed write never counts anything twice.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from basejob import schedules
+from scheduledjob_operator import conditions, missed, status
+from scheduledjob_operator.builders.owners import owner_reference
+from scheduledjob_operator.kube import Cluster
+from scheduledjob_operator.planning import Plan
+from scheduledjob_operator.run_metrics import RunCounters
+from scheduledjob_operator.runs import Run, TerminationSummary, parse_time, run_from_job
+from scheduledjob_operator.runs import termination_summary as read_termination
+from scheduledjob_operator.runstarts import OneShotState, RunStarter
+
+ON_SCHEDULE = "OnSchedule"
+
+
+@dataclass(frozen=True)
+class Reported:
+    """The status written (or kept), and when to look again."""
+
+    status: dict[str, Any]
+    requeue_after: float | None
+    deleted: bool = False
+
+
+def _cron_owner(cron_job: Mapping[str, Any]) -> dict[str, Any]:
+    """Triggered runs belong to the CronJob, as `kubectl create job --from` makes them: its
+    concurrency policy and history limits then count them like scheduled runs."""
+    metadata = cron_job["metadata"]
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "name": metadata["name"],
+        "uid": metadata.get("uid", ""),
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+class RunReporter:
+    """Builds and writes the status of a ScheduledJob whose spec is valid."""
+
+    def __init__(self, cluster: Cluster, run_counters: RunCounters | None) -> None:
+        self.cluster = cluster
+        self.run_counters = run_counters
+        self.starter = RunStarter(cluster)
+
+    def report(
+        self,
+        body: Mapping[str, Any],
+        wanted: Plan,
+        cron_job: Mapping[str, Any] | None,
+        *,
+        now: datetime.datetime,
+    ) -> Reported:
+        """Act on triggers and one-shots, then write the status."""
+        metadata = body["metadata"]
+        previous = body.get("status") or {}
+        runs = [
+            run_from_job(job)
+            for job in self.cluster.list_jobs(metadata["namespace"], metadata["name"])
+        ]
+        owner = _cron_owner(cron_job) if cron_job else owner_reference(wanted.owner)
+        trigger = self.starter.trigger(
+            body, wanted.spec, wanted.template, runs=runs, owner_reference=owner, now=now
+        )
+        one_shot: OneShotState | None = None
+        if cron_job is None:
+            one_shot = self.starter.one_shot(
+                body, wanted.spec, wanted.template, runs=runs, owner_reference=owner, now=now
+            )
+            if one_shot.deleted:
+                return Reported(dict(previous), None, deleted=True)
+        new_status = self._run_fields(body, wanted, cron_job, runs, now=now)
+        if trigger is not None or previous.get("lastTrigger"):
+            new_status["lastTrigger"] = trigger or previous["lastTrigger"]
+        requeue: float | None = None
+        missed_count = 0
+        if one_shot is not None:
+            new_status["oneShot"] = one_shot.status
+            requeue = one_shot.requeue_after
+            if "jobName" not in one_shot.status and not wanted.spec.suspend:
+                new_status["nextScheduleTime"] = one_shot.status["dueTime"]
+        elif cron_job is not None and wanted.schedule is not None:
+            missed_count, requeue = self._check_missed(
+                body,
+                wanted=wanted,
+                schedule=wanted.schedule,
+                cron_job=cron_job,
+                runs=runs,
+                new_status=new_status,
+                now=now,
+            )
+        if self.cluster.write_status(body, new_status):
+            self._announce_run(body, previous, new_status, now=now)
+            key = (metadata["namespace"], metadata["name"])
+            if self.run_counters is not None:
+                self.run_counters.count_missed(key, missed_count)
+        if self.run_counters is not None:
+            key = (metadata["namespace"], metadata["name"])
+            self.run_counters.count_finished(key, wanted.spec.job.split(":")[-1], runs)
+        return Reported(new_status, requeue)
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def _run_fields(
+        self,
+        body: Mapping[str, Any],
+        wanted: Plan,
+        cron_job: Mapping[str, Any] | None,
+        runs: list[Run],
+        *,
+        now: datetime.datetime,
+    ) -> dict[str, Any]:
+        metadata = body["metadata"]
+        previous = body.get("status") or {}
+        generation = int(metadata.get("generation", 0))
+        prefix = wanted.spec.context.correlation_id or metadata["name"]
+        latest = status.latest_finished(runs)
+        fields = status.run_fields(
+            previous=previous,
+            cron_job=cron_job,
+            runs=runs,
+            correlation_prefix=prefix,
+            last_run_summary=self._termination(body, latest),
+        )
+        if cron_job is not None:
+            name = cron_job["metadata"]["name"]
+            reason, message = "CronJobReady", f"CronJob {name} matches the spec"
+        else:
+            reason, message = "RunsOnce", "The ScheduledJob runs once (runAt or delay)"
+        updated = conditions.set_condition(
+            previous.get("conditions") or [],
+            type_=conditions.SPEC_VALID,
+            status=True,
+            reason="Valid",
+            message="The spec is valid",
+            generation=generation,
+            now=now,
+        )
+        updated = conditions.set_condition(
+            updated,
+            type_=conditions.READY,
+            status=True,
+            reason=reason,
+            message=message,
+            generation=generation,
+            now=now,
+        )
+        new_status: dict[str, Any] = {
+            "observedGeneration": generation,
+            "conditions": updated,
+            **fields,
+        }
+        for kept in ("missedRuns", "lastMissedTime", "lastCheckedFireTime"):
+            if kept in previous:
+                new_status[kept] = previous[kept]
+        if cron_job is not None and wanted.schedule is not None:
+            new_status["cronJobName"] = cron_job["metadata"]["name"]
+            new_status["schedule"] = wanted.schedule.cron
+            if not wanted.spec.suspend:
+                upcoming = schedules.next_fire_times(
+                    wanted.schedule, after=now, time_zone=wanted.spec.time_zone or "UTC"
+                )
+                new_status["nextScheduleTime"] = conditions.timestamp(upcoming[0])
+        return new_status
+
+    def _termination(
+        self, body: Mapping[str, Any], latest: Run | None
+    ) -> TerminationSummary | None:
+        """The failed latest run's termination message; read once per run, then kept."""
+        if latest is None or latest.result != "Failed":
+            return None
+        previous = (body.get("status") or {}).get("lastRun") or {}
+        if previous.get("jobName") == latest.job_name:
+            return TerminationSummary(
+                error_type=previous.get("errorType"), message=previous.get("message")
+            )
+        for pod in self.cluster.list_job_pods(body["metadata"]["namespace"], latest.job_name):
+            summary = read_termination(pod)
+            if summary is not None:
+                return summary
+        return None
+
+    # -- missed fire times --------------------------------------------------------------------
+
+    def _check_missed(
+        self,
+        body: Mapping[str, Any],
+        *,
+        wanted: Plan,
+        schedule: schedules.CronSchedule,
+        cron_job: Mapping[str, Any],
+        runs: list[Run],
+        new_status: dict[str, Any],
+        now: datetime.datetime,
+    ) -> tuple[int, float | None]:
+        """Examine fire times that came due; update the status fields; (new misses, requeue)."""
+        previous = body.get("status") or {}
+        since = max(
+            moment
+            for moment in (
+                parse_time(previous.get("lastCheckedFireTime")),
+                parse_time(body["metadata"].get("creationTimestamp")),
+                parse_time(cron_job["metadata"].get("creationTimestamp")),
+            )
+            if moment is not None
+        )
+        grace = missed.grace_for(wanted.spec.starting_deadline_seconds)
+        found = missed.check(
+            schedule,
+            grace=grace,
+            time_zone=wanted.spec.time_zone or "UTC",
+            since=since,
+            now=now,
+            started_minutes=missed.fire_minutes(run.job_name for run in runs),
+            last_schedule_time=parse_time((cron_job.get("status") or {}).get("lastScheduleTime")),
+        )
+        requeue = (found.next_check - now).total_seconds() if found.next_check else None
+        if found.last_checked is None:
+            return 0, requeue
+        new_status["lastCheckedFireTime"] = conditions.timestamp(found.last_checked)
+        if wanted.spec.suspend:  # fire times while suspended are not missed
+            return 0, requeue
+        count = len(found.missed)
+        if count:
+            new_status["missedRuns"] = int(previous.get("missedRuns", 0)) + count
+            new_status["lastMissedTime"] = conditions.timestamp(found.missed[-1])
+        generation = int(body["metadata"].get("generation", 0))
+        latest = conditions.timestamp(found.last_checked)
+        if found.latest_honoured:
+            state, reason, message = True, "RunStarted", f"The run due at {latest} started"
+        else:
+            total = new_status.get("missedRuns", 0)
+            state, reason = False, "MissedRun"
+            message = (
+                f"No run started for the fire time {latest} within "
+                f"{int(grace.total_seconds())}s ({total} missed since creation); "
+                "check the CronJob's events and that kube-controller-manager runs"
+            )
+        new_status["conditions"] = conditions.set_condition(
+            new_status["conditions"],
+            type_=ON_SCHEDULE,
+            status=state,
+            reason=reason,
+            message=message,
+            generation=generation,
+            now=now,
+        )
+        return count, requeue
+
+    # -- events -------------------------------------------------------------------------------
+
+    def _announce_run(
+        self,
+        body: Mapping[str, Any],
+        previous: Mapping[str, Any],
+        new_status: Mapping[str, Any],
+        *,
+        now: datetime.datetime,
+    ) -> None:
+        last = new_status.get("lastRun")
+        if not last or (previous.get("lastRun") or {}).get("jobName") == last["jobName"]:
+            return
+        if last["result"] == "Succeeded":
+            message = (
+                f"Run {last['jobName']} (correlation ID {last['correlationId']}) succeeded"
+                f" in {last.get('durationSeconds', '?')}s"
+            )
+            self.cluster.emit_event(
+                body, type_="Normal", reason="RunSucceeded", message=message, now=now
+            )
+        else:
+            cause = last.get("errorType") or last.get("reason") or "an unknown error"
+            message = (
+                f"Run {last['jobName']} (correlation ID {last['correlationId']}) failed: {cause}"
+                + (f": {last['message']}" if last.get("message") else "")
+            )
+            self.cluster.emit_event(
+                body, type_="Warning", reason="RunFailed", message=message, now=now
+            )

@@ -1,0 +1,248 @@
+"""Run now, run once, missed runs: against a private control plane whose operator tests restart.
+
+The session operator watches every namespace of the session's cluster, so tests that stop and
+start the operator at chosen moments get a control plane, node agent and operator of their own.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client, config
+
+from basejob import contract
+from scheduledjob_operator.localcluster.controlplane import ControlPlane
+from scheduledjob_operator.localcluster.demo.stack import install_crd
+from scheduledjob_operator.localcluster.nodeagent.launcher import NodeAgentProcess
+
+from .conftest import RunningOperator, start_operator, stop_operator, wait_healthy
+from .helpers import ScheduledJobs, scheduledjob, wait_for
+
+TESTS = Path(__file__).resolve().parents[1]
+NEVER_SOON = "0 0 1 1 *"
+RUN_TIMEOUT = 60.0
+
+
+@dataclass
+class Private:
+    """A private control plane with the node agent, and its operator (restartable)."""
+
+    kubeconfig: Path
+    api_client: Any
+    log_dir: Path
+    operator: RunningOperator | None = None
+
+    def start_operator(self) -> RunningOperator:
+        log = self.log_dir / f"operator-{time.monotonic_ns()}.log"
+        self.operator = start_operator(self.kubeconfig, log)
+        wait_healthy(self.operator)
+        return self.operator
+
+    def stop_operator(self) -> None:
+        if self.operator is not None:
+            assert 0 == stop_operator(self.operator)
+            self.operator = None
+
+
+@pytest.fixture(scope="module")
+def private(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Private]:
+    """Control plane, CRD, node agent and a running operator, for this module only."""
+    with ControlPlane(with_scheduler=True) as plane, NodeAgentProcess(plane.kubeconfig):
+        api_client = config.new_client_from_config(  # type: ignore[no-untyped-call]
+            config_file=str(plane.kubeconfig)
+        )
+        install_crd(api_client)
+        state = Private(plane.kubeconfig, api_client, tmp_path_factory.mktemp("operators"))
+        state.start_operator()
+        try:
+            yield state
+        finally:
+            state.stop_operator()
+            api_client.close()
+
+
+@pytest.fixture
+def jobs(private: Private, request: pytest.FixtureRequest) -> Iterator[ScheduledJobs]:
+    """A fresh namespace on the private plane (its default ServiceAccount ready)."""
+    core = client.CoreV1Api(private.api_client)
+    name = request.node.name.replace("_", "-")[:50].strip("-")
+    core.create_namespace({"metadata": {"name": name}})
+    wait_for("the default ServiceAccount", lambda: core.list_namespaced_service_account(name).items)
+    yield ScheduledJobs(private.api_client, name)
+    core.delete_namespace(name)
+
+
+def _manifest(name: str, job: str = "NoOpJob", **spec: Any) -> dict[str, Any]:
+    env = [{"name": "PYTHONPATH", "value": str(TESTS)}]
+    manifest = scheduledjob(name, job=f"support.sample_jobs:{job}", env=env, **spec)
+    if "schedule" in spec and spec["schedule"] is None:
+        del manifest["spec"]["schedule"]
+    return manifest
+
+
+def _annotate(jobs: ScheduledJobs, name: str, token: str) -> None:
+    jobs.objects.patch_namespaced_custom_object(
+        *jobs._args(),
+        name,
+        {"metadata": {"annotations": {contract.TRIGGER_ANNOTATION: token}}},
+    )
+
+
+def _runs(jobs: ScheduledJobs, name: str, kind: str | None = None) -> list[Any]:
+    selector = f"{contract.API_GROUP}/scheduledjob={name}"
+    if kind is not None:
+        selector += f",{contract.RUN_KIND_LABEL}={kind}"
+    batch = client.BatchV1Api(jobs.objects.api_client)
+    items: list[Any] = batch.list_namespaced_job(jobs.namespace, label_selector=selector).items
+    return items
+
+
+def _status(jobs: ScheduledJobs, name: str) -> dict[str, Any]:
+    found: dict[str, Any] = jobs.get(name).get("status") or {}
+    return found
+
+
+def _settle(jobs: ScheduledJobs, name: str, data: dict[str, Any]) -> None:
+    """Change the spec and wait until the operator has reconciled the new generation."""
+    generation = jobs.patch_spec(name, {"data": data})["metadata"]["generation"]
+    wait_for(
+        f"{name} generation {generation} observed",
+        lambda: _status(jobs, name).get("observedGeneration") == generation,
+    )
+
+
+def test_a_trigger_token_starts_exactly_one_run(jobs: ScheduledJobs) -> None:
+    """A new token runs once; the same token again (a GitOps re-sync) runs nothing."""
+    jobs.create(_manifest("now", schedule=NEVER_SOON))
+    jobs.wait_ready("now")
+    _annotate(jobs, "now", "deploy-41")
+
+    last = wait_for(
+        "the triggered run to succeed",
+        lambda: (
+            (_status(jobs, "now").get("lastRun") or {}).get("result") == "Succeeded"
+            and _status(jobs, "now")
+        ),
+        timeout=RUN_TIMEOUT,
+    )
+    [run] = _runs(jobs, "now", "manual")
+    assert {"token": "deploy-41", "jobName": run.metadata.name} == {
+        key: last["lastTrigger"][key] for key in ("token", "jobName")
+    }
+    _annotate(jobs, "now", "deploy-41")
+    _settle(jobs, "now", {"Touched": 1})
+    assert 1 == len(_runs(jobs, "now", "manual"))
+    _annotate(jobs, "now", "deploy-42")
+    wait_for("a second run", lambda: len(_runs(jobs, "now", "manual")) == 2)
+
+
+def test_a_trigger_obeys_forbid_while_a_run_is_active(jobs: ScheduledJobs) -> None:
+    """With a run active and concurrencyPolicy Forbid, a token is recorded but runs nothing."""
+    jobs.create(_manifest("busy", "SleepyJob", schedule=NEVER_SOON, concurrencyPolicy="Forbid"))
+    jobs.wait_ready("busy")
+    _annotate(jobs, "busy", "first")
+    wait_for("the first run active", lambda: _status(jobs, "busy").get("active"))
+    _annotate(jobs, "busy", "second")
+
+    wait_for(
+        "the second token recorded",
+        lambda: (_status(jobs, "busy").get("lastTrigger") or {}).get("token") == "second",
+    )
+    assert "jobName" not in _status(jobs, "busy")["lastTrigger"]
+    assert 1 == len(_runs(jobs, "busy", "manual"))
+
+
+def test_a_delayed_scheduledjob_runs_once_and_cleans_up_after_itself(
+    jobs: ScheduledJobs,
+) -> None:
+    """delay: no CronJob, one run when due, reported in status, then deleted as asked."""
+    created = jobs.create(_manifest("later", schedule=None, delay="4s", ttlSecondsAfterRun=5))
+    ready = jobs.wait_ready("later")
+    assert ready["status"]["oneShot"]["dueTime"] == ready["status"]["nextScheduleTime"]
+    assert "cronJobName" not in ready["status"]
+
+    done = wait_for(
+        "the run to finish",
+        lambda: (
+            (_status(jobs, "later").get("oneShot") or {}).get("finishedTime")
+            and _status(jobs, "later")
+        ),
+        timeout=RUN_TIMEOUT,
+    )
+    [run] = _runs(jobs, "later", "once")
+    assert ("Succeeded", run.metadata.name) == (
+        done["lastRun"]["result"],
+        done["oneShot"]["jobName"],
+    )
+    started = run.status.start_time
+    due = datetime.datetime.fromisoformat(done["oneShot"]["dueTime"].replace("Z", "+00:00"))
+    assert started >= due - datetime.timedelta(seconds=1)
+    uid = created["metadata"]["uid"]
+
+    def gone() -> bool:
+        try:
+            return jobs.get("later")["metadata"]["uid"] != uid
+        except client.exceptions.ApiException as error:
+            return error.status == 404
+
+    wait_for("the ScheduledJob to delete itself", gone, timeout=30)
+
+
+def test_a_one_shot_runs_exactly_once_across_operator_restarts(
+    private: Private, jobs: ScheduledJobs
+) -> None:
+    """Stopped just before the due time and restarted after it: one run, and no second later."""
+    run_at = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=8)
+    jobs.create(_manifest("once", schedule=None, runAt=run_at.strftime("%Y-%m-%dT%H:%M:%SZ")))
+    jobs.wait_ready("once")
+    private.stop_operator()
+    try:
+        time.sleep(max(0.0, (run_at - datetime.datetime.now(datetime.UTC)).total_seconds() + 2))
+        assert [] == _runs(jobs, "once")  # nobody started it while the operator was down
+    finally:
+        private.start_operator()
+
+    wait_for(
+        "the run to succeed",
+        lambda: (_status(jobs, "once").get("lastRun") or {}).get("result") == "Succeeded",
+        timeout=RUN_TIMEOUT,
+    )
+    private.stop_operator()
+    private.start_operator()
+    _settle(jobs, "once", {"Touched": 1})
+    assert 1 == len(_runs(jobs, "once"))
+
+
+def test_a_missed_fire_time_raises_the_condition_and_the_counter(
+    private: Private, jobs: ScheduledJobs
+) -> None:
+    """A quota that forbids Jobs stops the CronJob: the fire time is reported missed."""
+    client.CoreV1Api(private.api_client).create_namespaced_resource_quota(
+        jobs.namespace,
+        {"metadata": {"name": "no-jobs"}, "spec": {"hard": {"count/jobs.batch": "0"}}},
+    )
+    jobs.create(_manifest("starved", schedule="* * * * *", startingDeadlineSeconds=5))
+    jobs.wait_ready("starved")
+
+    condition = wait_for(
+        "OnSchedule=False",
+        lambda: (c := jobs.condition("starved", "OnSchedule")) and c["status"] == "False" and c,
+        timeout=80,
+    )
+    assert "MissedRun" == condition["reason"]
+    status = _status(jobs, "starved")
+    assert status["missedRuns"] >= 1
+    assert private.operator is not None
+    with urllib.request.urlopen(private.operator.metrics_url, timeout=5) as response:  # noqa: S310
+        text = response.read().decode()
+    sample = (
+        f'scheduledjob_missed_runs_total{{namespace="{jobs.namespace}",scheduledjob="starved"}}'
+    )
+    assert sample in text
