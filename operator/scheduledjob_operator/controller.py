@@ -13,8 +13,10 @@ from collections import defaultdict
 
 import structlog
 
+from scheduledjob_operator import pushgateway
 from scheduledjob_operator.kube import Cluster
 from scheduledjob_operator.metrics import OperatorMetrics
+from scheduledjob_operator.pushgateway import PushgatewayGroups
 from scheduledjob_operator.reconcile import Reconciler
 
 Key = tuple[str, str]
@@ -33,8 +35,10 @@ class Controller:
         metrics: OperatorMetrics,
         *,
         namespaces: tuple[str, ...] = (),
+        pushgateway: PushgatewayGroups | None = None,
     ) -> None:
         self.reconciler = reconciler
+        self.pushgateway = pushgateway
         self.cluster = cluster
         self.metrics = metrics
         self.namespaces = namespaces
@@ -54,9 +58,7 @@ class Controller:
             try:
                 body = await asyncio.to_thread(self.cluster.get_scheduledjob, namespace, name)
                 if body is None:  # deleted: no finalizer, so its DELETED event ends here
-                    self._failures.pop(key, None)
-                    self.metrics.scheduledjobs.forget(key)
-                    self.metrics.run_counters.forget(key)
+                    await self._forget(key)
                     return
                 outcome = await asyncio.to_thread(self.reconciler.reconcile, body)
             except Exception as error:  # noqa: BLE001 - any failure here is retried, never fatal
@@ -67,14 +69,27 @@ class Controller:
             self._failures.pop(key, None)
             self.metrics.reconciles.labels(result=outcome.result).inc()
             if outcome.result == "deleted":
-                self.metrics.scheduledjobs.forget(key)
-                self.metrics.run_counters.forget(key)
+                await self._forget(key)
             elif outcome.requeue_after is not None:
                 # A run comes due (a one-shot, a fire time to check): look again then, even
                 # if no event arrives. A later reconcile replaces this timer.
                 delay = outcome.requeue_after + _REQUEUE_SLACK_SECONDS
                 loop = asyncio.get_running_loop()
                 self._retries[key] = loop.call_later(delay, self._spawn, key)
+
+    async def _forget(self, key: Key) -> None:
+        """The ScheduledJob is gone: drop its series here and its group on the Pushgateway."""
+        self._failures.pop(key, None)
+        self.metrics.scheduledjobs.forget(key)
+        self.metrics.run_counters.forget(key)
+        problem = await asyncio.to_thread(pushgateway.delete_quietly, self.pushgateway, key)
+        if problem is not None:
+            _log.warning(
+                "Could not delete the Pushgateway group; the resync sweep retries",
+                namespace=key[0],
+                scheduledjob=key[1],
+                error=problem[:500],
+            )
 
     def _schedule_retry(self, key: Key, error: Exception) -> None:
         failures = self._failures.get(key, 0) + 1
@@ -124,6 +139,10 @@ class Controller:
             )
         for key in [*listed, *sorted(exported - set(listed))]:
             await self.reconcile(*key)
+        if self.pushgateway is not None:
+            swept = await asyncio.to_thread(self.pushgateway.sweep, listed, self.namespaces)
+            if swept:
+                _log.info("Deleted Pushgateway groups of deleted ScheduledJobs", groups=swept)
 
     def close(self) -> None:
         """Cancel pending retries (on shutdown)."""

@@ -23,6 +23,7 @@ from scheduledjob_operator.errors import ConfigurationError
 from scheduledjob_operator.kube import Cluster
 from scheduledjob_operator.leader import LeaderElector, LeaseConfig
 from scheduledjob_operator.metrics import OperatorMetrics
+from scheduledjob_operator.pushgateway import PushgatewayGroups
 from scheduledjob_operator.reconcile import Reconciler
 from scheduledjob_operator.settings import OperatorSettings
 
@@ -123,7 +124,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         scheduledjobs=metrics.scheduledjobs,
         run_counters=metrics.run_counters,
     )
-    controller = Controller(reconciler, cluster, metrics, namespaces=settings.namespaces)
+    gateway = settings.run.pushgateway_url
+    controller = Controller(
+        reconciler,
+        cluster,
+        metrics,
+        namespaces=settings.namespaces,
+        pushgateway=PushgatewayGroups(gateway) if gateway else None,
+    )
 
     stop = threading.Event()
     lost = threading.Event()
