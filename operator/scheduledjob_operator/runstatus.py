@@ -36,8 +36,10 @@ class Reported:
 
 
 def _cron_owner(cron_job: Mapping[str, Any]) -> dict[str, Any]:
-    """Triggered runs belong to the CronJob, as `kubectl create job --from` makes them: its
-    concurrency policy and history limits then count them like scheduled runs."""
+    """Triggered runs belong to the CronJob, as `kubectl create job --from` makes them, so
+    deleting the CronJob collects them. The CronJob controller does not count them as active
+    (a fire time during a triggered run still starts); the operator's own Forbid check on
+    triggers looks at every active run."""
     metadata = cron_job["metadata"]
     return {
         "apiVersion": "batch/v1",

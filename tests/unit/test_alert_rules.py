@@ -18,12 +18,16 @@ GROUPS: list[dict[str, Any]] = yaml.safe_load(RULES.read_text())["groups"]
 ALERTS = {rule["alert"]: rule for group in GROUPS for rule in group["rules"] if "alert" in rule}
 PER_SCHEDULEDJOB = {
     "ScheduledJobRunFailed",
+    "ScheduledJobMissedRun",
     "ScheduledJobNotSucceeding",
     "ScheduledJobRunTooLong",
 }
 # The file's defaults the chart replaces (the file's header): pushgatewayJob, operatorJob and
-# failingRunsWindow.
-DEFAULTS = ('job="pushgateway"', 'job="scheduledjob-operator"', "[1h]")
+# failingRunsWindow (as a range and as an offset).
+DEFAULTS = ('job="pushgateway"', 'job="scheduledjob-operator"', "[1h]", "offset 1h")
+WINDOW = DEFAULTS[2:]
+# The alerts about events, the only ones that may use the window.
+EVENT_ALERTS = {"ScheduledJobRunFailed", "ScheduledJobMissedRun"}
 # The values under which the chart renders the file unchanged.
 AS_THE_FILE = {
     "prometheusRule.enabled": "true",
@@ -99,9 +103,8 @@ def test_chart_renders_the_rule_files_groups() -> None:
 def test_chart_puts_its_scrape_jobs_and_window_into_the_rules() -> None:
     """The chart's values replace the file's defaults, and nothing else changes."""
     text = RULES.read_text()
-    assert 1 == text.split("groups:", 1)[1].count("[1h]"), "the window must stay unambiguous"
     for default, replacement in zip(
-        DEFAULTS, ('job="pg"', 'job="sj-operator"', "[3h]"), strict=True
+        DEFAULTS, ('job="pg"', 'job="sj-operator"', "[3h]", "offset 3h"), strict=True
     ):
         text = text.replace(default, replacement)
     expected = yaml.safe_load(text)["groups"]
@@ -113,6 +116,14 @@ def test_chart_puts_its_scrape_jobs_and_window_into_the_rules() -> None:
             "prometheusRule.failingRunsWindow": "3h",
         }
     )
+
+
+@pytest.mark.parametrize("alert", sorted(ALERTS))
+def test_only_the_event_alerts_use_the_window(alert: str) -> None:
+    """The chart rewrites every `[1h]` and `offset 1h`: only the event alerts may hold them."""
+    uses = [window for window in WINDOW if window in ALERTS[alert]["expr"]]
+    expected = list(WINDOW) if alert in EVENT_ALERTS else []
+    assert expected == uses
 
 
 @pytest.mark.parametrize(

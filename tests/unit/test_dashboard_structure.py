@@ -37,9 +37,16 @@ SOURCES = {
     "scheduledjob_active_runs": "operator",
     "scheduledjob_oldest_active_run_start_timestamp_seconds": "operator",
     "scheduledjob_last_run_failed": "operator",
+    "scheduledjob_runs_total": "operator",
+    "scheduledjob_missed_runs_total": "operator",
     "scheduledjob_operator_reconcile_total": "operator",
     "scheduledjob_operator_reconcile_errors_total": "operator",
     "scheduledjob_operator_reconcile_duration_seconds_bucket": "operator",
+}
+# What the first sentence of a panel's description says for each source.
+SOURCE_NAMED = {
+    "runtime": "From the metrics each run pushes to the Pushgateway",
+    "operator": "From the operator's",
 }
 # A metric name followed by its label matchers or a range: `name{...}` or `name[`.
 SELECTOR = re.compile(r"\b([a-zA-Z_:][\w:]*)(\{[^}]*\}|\[)")
@@ -130,6 +137,13 @@ def test_panel_reads_one_source(panel: dict[str, Any]) -> None:
     """A panel reads the runs' pushed metrics or the operator's, never both (no double count)."""
     sources = {SOURCES[metric] for t in panel["targets"] for metric, _ in selectors(t["expr"])}
     assert 1 == len(sources), sources
+
+
+@pytest.mark.parametrize("panel", PANELS, ids=[panel["title"] for panel in PANELS])
+def test_panel_description_starts_with_its_source(panel: dict[str, Any]) -> None:
+    """The description opens by naming where the numbers come from (and goes on to say why)."""
+    (source,) = {SOURCES[metric] for t in panel["targets"] for metric, _ in selectors(t["expr"])}
+    assert panel["description"].startswith(SOURCE_NAMED[source])
 
 
 def test_every_query_is_valid_promql(tmp_path: Path) -> None:

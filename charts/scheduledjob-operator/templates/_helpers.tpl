@@ -46,7 +46,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "scheduledjob-operator.watchRules" -}}
 - apiGroups: [jobs.connectflow.io]
   resources: [scheduledjobs]
-  verbs: [get, list, watch]
+  # delete: a one-shot with ttlSecondsAfterRun deletes itself after its run.
+  verbs: [get, list, watch, delete]
 - apiGroups: [jobs.connectflow.io]
   resources: [scheduledjobs/status]
   verbs: [patch]
@@ -55,10 +56,16 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
   verbs: [update]
 - apiGroups: [batch]
   resources: [cronjobs]
-  verbs: [get, list, watch, create, update]
+  # delete: a ScheduledJob changed from a schedule to runAt or delay loses its CronJob.
+  verbs: [get, list, watch, create, update, delete]
+# Triggered runs are owned by the CronJob, with blockOwnerDeletion.
+- apiGroups: [batch]
+  resources: [cronjobs/finalizers]
+  verbs: [update]
 - apiGroups: [batch]
   resources: [jobs]
-  verbs: [list, watch]
+  # create: triggered and one-shot runs; delete: concurrencyPolicy Replace stops the active run.
+  verbs: [list, watch, create, delete]
 - apiGroups: [""]
   resources: [pods]
   verbs: [list]
