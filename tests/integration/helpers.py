@@ -38,7 +38,12 @@ def scheduledjob(name: str, **spec: Any) -> dict[str, Any]:
         "apiVersion": v1alpha1.API_VERSION,
         "kind": v1alpha1.KIND,
         "metadata": {"name": name},
-        "spec": {"job": "DataCleanupJob", "schedule": "0 2 * * *", **spec},
+        # A None drops the field (schedule=None for a ScheduledJob that runs once).
+        "spec": {
+            key: value
+            for key, value in {"job": "DataCleanupJob", "schedule": "0 2 * * *", **spec}.items()
+            if value is not None
+        },
     }
 
 

@@ -19,11 +19,12 @@ import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
+from basejob import contract
 from scheduledjob_operator.localcluster import ControlPlane
 from scheduledjob_operator.localcluster.binaries import find_binaries
 
 from .conftest import RunningOperator, start_operator, stop_operator, wait_healthy
-from .helpers import ScheduledJobs, events_for, plain_cronjob, scheduledjob
+from .helpers import ScheduledJobs, events_for, plain_cronjob, scheduledjob, wait_for
 
 pytestmark = pytest.mark.cluster
 CHARTS = Path(__file__).resolve().parents[2] / "charts"
@@ -126,6 +127,27 @@ def test_cluster_wide_operator_reconciles_on_its_service_account(
         assert "CreatedCronJob" in [
             e.reason for e in events_for(isolated.api_client, team, "nightly")
         ]
+        # Runs the operator starts itself: a trigger (Job owned by the CronJob), a one-shot
+        # (Job owned by the ScheduledJob) that deletes itself, and a switch to run-once
+        # (the CronJob deleted).
+        jobs.objects.patch_namespaced_custom_object(
+            *jobs._args(),
+            "nightly",
+            {"metadata": {"annotations": {contract.TRIGGER_ANNOTATION: "rbac"}}},
+        )
+        jobs.create(scheduledjob("once", schedule=None, delay="0s", ttlSecondsAfterRun=0))
+        batch = client.BatchV1Api(isolated.api_client)
+        wait_for(
+            "the triggered and the one-shot Jobs",
+            lambda: len(batch.list_namespaced_job(team).items) == 2,
+            timeout=60,
+        )
+        jobs.patch_spec("nightly", {"schedule": None, "runAt": "2099-01-01T00:00:00Z"})
+        wait_for(
+            "the CronJob to go",
+            lambda: not batch.list_namespaced_cron_job(team).items,
+            timeout=60,
+        )
     finally:
         assert 0 == stop_operator(operator), operator.log_path.read_text()[-3000:]
     assert "Forbidden" not in operator.log_path.read_text()
