@@ -7,6 +7,8 @@ start the operator at chosen moments get a control plane, node agent and operato
 from __future__ import annotations
 
 import datetime
+import os
+import signal
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -34,6 +36,7 @@ RUN_TIMEOUT = 60.0
 class Private:
     """A private control plane with the node agent, and its operator (restartable)."""
 
+    plane: ControlPlane
     kubeconfig: Path
     api_client: Any
     log_dir: Path
@@ -59,7 +62,7 @@ def private(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Private]:
             config_file=str(plane.kubeconfig)
         )
         install_crd(api_client)
-        state = Private(plane.kubeconfig, api_client, tmp_path_factory.mktemp("operators"))
+        state = Private(plane, plane.kubeconfig, api_client, tmp_path_factory.mktemp("operators"))
         state.start_operator()
         try:
             yield state
@@ -223,22 +226,21 @@ def test_a_one_shot_runs_exactly_once_across_operator_restarts(
 def test_a_missed_fire_time_raises_the_condition_and_the_counter(
     private: Private, jobs: ScheduledJobs
 ) -> None:
-    """A quota that forbids Jobs stops the CronJob: the fire time is reported missed."""
-    client.CoreV1Api(private.api_client).create_namespaced_resource_quota(
-        jobs.namespace,
-        {"metadata": {"name": "no-jobs"}, "spec": {"hard": {"count/jobs.batch": "0"}}},
-    )
+    """kube-controller-manager down across a fire time: the fire time is reported missed."""
     jobs.create(_manifest("starved", schedule="* * * * *", startingDeadlineSeconds=5))
     jobs.wait_ready("starved")
-
-    condition = wait_for(
-        "OnSchedule=False",
-        lambda: (c := jobs.condition("starved", "OnSchedule")) and c["status"] == "False" and c,
-        timeout=80,
-    )
+    controller_manager = private.plane.pids()["kube-controller-manager"]
+    os.kill(controller_manager, signal.SIGSTOP)  # down, as far as the API server can tell
+    try:
+        condition = wait_for(
+            "OnSchedule=False",
+            lambda: (c := jobs.condition("starved", "OnSchedule")) and c["status"] == "False" and c,
+            timeout=80,
+        )
+    finally:
+        os.kill(controller_manager, signal.SIGCONT)
     assert "MissedRun" == condition["reason"]
-    status = _status(jobs, "starved")
-    assert status["missedRuns"] >= 1
+    assert _status(jobs, "starved")["missedRuns"] >= 1
     assert private.operator is not None
     with urllib.request.urlopen(private.operator.metrics_url, timeout=5) as response:  # noqa: S310
         text = response.read().decode()
@@ -246,3 +248,21 @@ def test_a_missed_fire_time_raises_the_condition_and_the_counter(
         f'scheduledjob_missed_runs_total{{namespace="{jobs.namespace}",scheduledjob="starved"}}'
     )
     assert sample in text
+
+
+def test_a_job_quota_that_stops_runs_is_reported_as_missed_runs(
+    private: Private, jobs: ScheduledJobs
+) -> None:
+    """A quota that forbids Jobs stops the CronJob from starting runs: missed, not silent."""
+    client.CoreV1Api(private.api_client).create_namespaced_resource_quota(
+        jobs.namespace,
+        {"metadata": {"name": "no-jobs"}, "spec": {"hard": {"count/jobs.batch": "0"}}},
+    )
+    jobs.create(_manifest("quota", schedule="* * * * *", startingDeadlineSeconds=5))
+    jobs.wait_ready("quota")
+
+    wait_for(
+        "OnSchedule=False",
+        lambda: (c := jobs.condition("quota", "OnSchedule")) and c["status"] == "False",
+        timeout=80,
+    )
