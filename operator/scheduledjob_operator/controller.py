@@ -140,7 +140,10 @@ class Controller:
         for key in [*listed, *sorted(exported - set(listed))]:
             await self.reconcile(*key)
         if self.pushgateway is not None:
-            swept = await asyncio.to_thread(self.pushgateway.sweep, listed, self.namespaces)
+            # The watched namespaces, or (watching all) those that hold ScheduledJobs now: a
+            # namespace whose last ScheduledJob went while the operator was down is not swept.
+            swept_scope = set(self.namespaces) or {namespace for namespace, _ in listed}
+            swept = await asyncio.to_thread(self.pushgateway.sweep, listed, swept_scope)
             if swept:
                 _log.info("Deleted Pushgateway groups of deleted ScheduledJobs", groups=swept)
 

@@ -51,14 +51,15 @@ class PushgatewayGroups:
                 found.add((labels.get("namespace", ""), labels["scheduledjob"]))
         return found
 
-    def sweep(self, existing: Iterable[Key], namespaces: tuple[str, ...] = ()) -> list[Key]:
-        """Delete groups of ScheduledJobs that no longer exist (in the watched namespaces)."""
+    def sweep(self, existing: Iterable[Key], namespaces: Iterable[str]) -> list[Key]:
+        """Delete groups of ScheduledJobs that no longer exist, in `namespaces` only.
+
+        Runs outside the operator may push to the same gateway under made-up namespaces, so
+        only namespaces the operator is responsible for are swept (never `local`).
+        """
         alive = set(existing)
-        stale = sorted(
-            key
-            for key in self.groups() - alive
-            if key[0] != LOCAL_NAMESPACE and (not namespaces or key[0] in namespaces)
-        )
+        scope = set(namespaces) - {LOCAL_NAMESPACE}
+        stale = sorted(key for key in self.groups() - alive if key[0] in scope)
         for key in stale:
             self.delete(key)
         return stale

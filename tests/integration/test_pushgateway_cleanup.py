@@ -54,12 +54,13 @@ def test_deleting_a_scheduledjob_deletes_its_pushgateway_group(
 def test_resync_sweeps_groups_of_scheduledjobs_deleted_while_nobody_watched(
     api_client: Any, namespace: str, prometheus_stack: MonitoringStack, scheduledjob_crd: str
 ) -> None:
-    """Groups of ScheduledJobs that do not exist go; live ones and local runs stay."""
+    """Groups of ScheduledJobs that do not exist go; live ones and other namespaces' stay."""
     jobs = ScheduledJobs(api_client, namespace)
     jobs.create(scheduledjob("alive"))
     for name in ("alive", "ghost"):
         _push(prometheus_stack, namespace, name)
     _push(prometheus_stack, "local", "laptop-run")
+    _push(prometheus_stack, "not-watched", "elsewhere")
     groups = PushgatewayGroups(prometheus_stack.pushgateway.url)
     cluster = Cluster(api_client)
     metrics = OperatorMetrics.create()
@@ -75,5 +76,9 @@ def test_resync_sweeps_groups_of_scheduledjobs_deleted_while_nobody_watched(
 
     remaining = groups.groups()
     assert (namespace, "ghost") not in remaining
-    assert {(namespace, "alive"), ("local", "laptop-run")} <= remaining
+    assert {
+        (namespace, "alive"),
+        ("local", "laptop-run"),
+        ("not-watched", "elsewhere"),
+    } <= remaining
     assert jobs.get("alive")["metadata"]["name"] == "alive"

@@ -84,10 +84,7 @@ def jobs(private: Private, request: pytest.FixtureRequest) -> Iterator[Scheduled
 
 def _manifest(name: str, job: str = "NoOpJob", **spec: Any) -> dict[str, Any]:
     env = [{"name": "PYTHONPATH", "value": str(TESTS)}]
-    manifest = scheduledjob(name, job=f"support.sample_jobs:{job}", env=env, **spec)
-    if "schedule" in spec and spec["schedule"] is None:
-        del manifest["spec"]["schedule"]
-    return manifest
+    return scheduledjob(name, job=f"support.sample_jobs:{job}", env=env, **spec)
 
 
 def _annotate(jobs: ScheduledJobs, name: str, token: str) -> None:
