@@ -181,6 +181,10 @@ def test_a_run_past_its_timeout_is_stopped_and_reported(
     last = _wait_last_run(jobs, "sleepy", "sleepy-now")
     assert ("Failed", "DeadlineExceeded") == (last["result"], last.get("reason"))
     _wait_count(prometheus_stack, "job_executions_total", namespace, 1, status="cancelled")
+    # The operator counts it from the Job, whether or not the job got to push.
+    _wait_count(
+        prometheus_stack, "scheduledjob_runs_total", namespace, 1, result="deadline_exceeded"
+    )
 
 
 def test_deleting_a_running_run_cancels_the_job(
