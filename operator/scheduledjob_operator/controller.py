@@ -8,6 +8,7 @@ idempotent `Reconciler.reconcile` of the object as it is now (read fresh from th
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections import defaultdict
 
@@ -21,7 +22,10 @@ from scheduledjob_operator.reconcile import Reconciler
 
 Key = tuple[str, str]
 _MAX_BACKOFF_SECONDS = 300.0
-_REQUEUE_SLACK_SECONDS = 0.5  # wake just after the moment, not just before it
+_REQUEUE_SLACK_SECONDS = 0.5
+# Timers get an empty context (contextvars.Context()): call_later would copy kopf's current one,
+# which holds the triggering event's whole body, pinning a body per ScheduledJob until its
+# timer fires (a day for a daily schedule).  # wake just after the moment, not just before it
 _log = structlog.get_logger(__name__)
 
 
@@ -75,7 +79,9 @@ class Controller:
                 # if no event arrives. A later reconcile replaces this timer.
                 delay = outcome.requeue_after + _REQUEUE_SLACK_SECONDS
                 loop = asyncio.get_running_loop()
-                self._retries[key] = loop.call_later(delay, self._spawn, key)
+                self._retries[key] = loop.call_later(
+                    delay, self._spawn, key, context=contextvars.Context()
+                )
 
     async def _forget(self, key: Key) -> None:
         """The ScheduledJob is gone: drop its series here and its group on the Pushgateway."""
@@ -107,7 +113,7 @@ class Controller:
             failures=failures,
         )
         loop = asyncio.get_running_loop()
-        self._retries[key] = loop.call_later(delay, self._spawn, key)
+        self._retries[key] = loop.call_later(delay, self._spawn, key, context=contextvars.Context())
 
     def _spawn(self, key: Key) -> None:
         task = asyncio.get_running_loop().create_task(self.reconcile(*key))

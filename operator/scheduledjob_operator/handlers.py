@@ -8,7 +8,9 @@ status, and GitOps tools see no drift.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import kopf
@@ -38,6 +40,13 @@ async def configure_kopf(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: 
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 60
+    # Reconciles are API-bound and run in threads (asyncio.to_thread); the default pool has
+    # min(32, cores + 4) workers, 6 on two cores, which queues a burst of creates behind six
+    # in-flight requests. Sixteen keep the API server busy without flooding it.
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(
+        concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="reconcile")
+    )
     controller: Controller = memo["controller"]
     resync_seconds: float = memo["resync_seconds"]
     memo["resync_task"] = asyncio.get_running_loop().create_task(
@@ -52,23 +61,37 @@ async def stop_background_work(memo: kopf.Memo, **_: Any) -> None:
     memo["controller"].close()
 
 
+def _echo(controller: Controller, event: kopf.RawEvent) -> bool:
+    """An event showing exactly what our own write produced: nothing to reconcile."""
+    if event.get("type") == "DELETED":
+        return False
+    body = event.get("object")
+    return isinstance(body, Mapping) and controller.cluster.own_writes.is_echo(body)
+
+
 @kopf.on.event(v1alpha1.GROUP, v1alpha1.VERSION, v1alpha1.PLURAL)
-async def scheduledjob_changed(namespace: str | None, name: str, memo: kopf.Memo, **_: Any) -> None:
+async def scheduledjob_changed(
+    namespace: str | None, name: str, event: kopf.RawEvent, memo: kopf.Memo, **_: Any
+) -> None:
     """Any change to a ScheduledJob (or the initial listing): reconcile it."""
-    if namespace is not None:
+    if namespace is not None and not _echo(memo["controller"], event):
         await memo["controller"].reconcile(namespace, name)
 
 
 @kopf.on.event("batch", "v1", "cronjobs", labels=OWNED)
 @kopf.on.event("batch", "v1", "jobs", labels=OWNED)
 async def owned_object_changed(
-    namespace: str | None, labels: kopf.Labels, memo: kopf.Memo, **_: Any
+    namespace: str | None,
+    labels: kopf.Labels,
+    event: kopf.RawEvent,
+    memo: kopf.Memo,
+    **_: Any,
 ) -> None:
     """A CronJob or run (Job) we own changed or went away: reconcile its ScheduledJob.
 
     This is how hand edits and deletions are repaired and how run outcomes reach status.
     """
-    if namespace is not None:
+    if namespace is not None and not _echo(memo["controller"], event):
         await memo["controller"].reconcile(namespace, labels[naming.SCHEDULEDJOB_LABEL])
 
 

@@ -18,6 +18,7 @@ from kubernetes.client.exceptions import ApiException
 from scheduledjob_operator import naming
 from scheduledjob_operator.api import v1alpha1
 from scheduledjob_operator.conditions import timestamp
+from scheduledjob_operator.ownwrites import OwnWrites
 
 NOT_FOUND = 404
 CONFLICT = 409
@@ -57,6 +58,7 @@ class Cluster:
         self.batch = client.BatchV1Api(api_client)
         self.core = client.CoreV1Api(api_client)
         self.custom = client.CustomObjectsApi(api_client)
+        self.own_writes = OwnWrites()
 
     def get_scheduledjob(self, namespace: str, name: str) -> dict[str, Any] | None:
         """The ScheduledJob, or None if it does not exist."""
@@ -106,7 +108,7 @@ class Cluster:
     def create_cronjob(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
         """Create the CronJob (409 if it exists: the caller re-reads and reconciles again)."""
         namespace = manifest["metadata"]["namespace"]
-        return _decode(
+        created = _decode(
             self.batch.create_namespaced_cron_job(
                 namespace,
                 cast("Any", manifest),
@@ -114,11 +116,13 @@ class Cluster:
                 _preload_content=False,
             )
         )
+        self.own_writes.record(created)
+        return created
 
     def replace_cronjob(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
         """Replace the CronJob (the manifest carries the resourceVersion it was read at)."""
         metadata = manifest["metadata"]
-        return _decode(
+        replaced = _decode(
             self.batch.replace_namespaced_cron_job(
                 metadata["name"],
                 metadata["namespace"],
@@ -127,6 +131,8 @@ class Cluster:
                 _preload_content=False,
             )
         )
+        self.own_writes.record(replaced)
+        return replaced
 
     def delete_cronjob(self, namespace: str, name: str) -> None:
         """Delete the CronJob (and, in the background, its Jobs); a missing one is fine."""
@@ -196,16 +202,20 @@ class Cluster:
 
     def patch_status(self, namespace: str, name: str, status: Mapping[str, Any]) -> None:
         """Merge-patch the ScheduledJob's status subresource (never its spec)."""
-        self.custom.patch_namespaced_custom_object_status(
-            v1alpha1.GROUP,
-            v1alpha1.VERSION,
-            namespace,
-            v1alpha1.PLURAL,
-            name,
-            {"status": dict(status)},
-            field_manager=naming.FIELD_MANAGER,
-            _content_type="application/merge-patch+json",
+        patched = _decode(
+            self.custom.patch_namespaced_custom_object_status(
+                v1alpha1.GROUP,
+                v1alpha1.VERSION,
+                namespace,
+                v1alpha1.PLURAL,
+                name,
+                {"status": dict(status)},
+                field_manager=naming.FIELD_MANAGER,
+                _content_type="application/merge-patch+json",
+                _preload_content=False,
+            )
         )
+        self.own_writes.record(patched)
 
     def write_status(self, body: Mapping[str, Any], new_status: Mapping[str, Any]) -> bool:
         """Replace the status with `new_status` if it differs; whether anything was written."""
