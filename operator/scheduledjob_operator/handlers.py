@@ -19,6 +19,7 @@ from scheduledjob_operator import naming
 from scheduledjob_operator.api import v1alpha1
 from scheduledjob_operator.controller import Controller
 
+RECONCILE_THREADS = 16
 OWNED: dict[str, Any] = {
     naming.MANAGED_BY_LABEL: naming.MANAGED_BY,
     naming.SCHEDULEDJOB_LABEL: kopf.PRESENT,
@@ -45,7 +46,9 @@ async def configure_kopf(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: 
     # in-flight requests. Sixteen keep the API server busy without flooding it.
     loop = asyncio.get_running_loop()
     loop.set_default_executor(
-        concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="reconcile")
+        concurrent.futures.ThreadPoolExecutor(
+            max_workers=RECONCILE_THREADS, thread_name_prefix="reconcile"
+        )
     )
     controller: Controller = memo["controller"]
     resync_seconds: float = memo["resync_seconds"]

@@ -20,6 +20,7 @@ from scheduledjob_operator import handlers, logs
 from scheduledjob_operator import settings as settings_module
 from scheduledjob_operator.controller import Controller
 from scheduledjob_operator.errors import ConfigurationError
+from scheduledjob_operator.handlers import RECONCILE_THREADS
 from scheduledjob_operator.kube import Cluster
 from scheduledjob_operator.leader import LeaderElector, LeaseConfig
 from scheduledjob_operator.metrics import OperatorMetrics
@@ -47,7 +48,11 @@ def _api_client() -> object:
             raise ConfigurationError(message) from error
     from kubernetes import client  # noqa: PLC0415 - configured just above
 
-    return client.ApiClient()
+    configuration = client.Configuration.get_default_copy()
+    # One connection per reconcile thread (handlers.configure_kopf sets 16), so concurrent
+    # reconciles do not discard and reopen connections.
+    configuration.connection_pool_maxsize = RECONCILE_THREADS
+    return client.ApiClient(configuration)
 
 
 async def _run_kopf(settings: OperatorSettings, memo: kopf.Memo, lost: threading.Event) -> None:
