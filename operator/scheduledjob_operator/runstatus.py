@@ -15,7 +15,7 @@ from typing import Any
 
 from basejob import schedules
 from scheduledjob_operator import conditions, missed, status
-from scheduledjob_operator.builders.owners import owner_reference
+from scheduledjob_operator.builders.owners import cron_owner, owner_reference
 from scheduledjob_operator.kube import Cluster
 from scheduledjob_operator.planning import Plan
 from scheduledjob_operator.run_metrics import RunCounters
@@ -33,22 +33,6 @@ class Reported:
     status: dict[str, Any]
     requeue_after: float | None
     deleted: bool = False
-
-
-def _cron_owner(cron_job: Mapping[str, Any]) -> dict[str, Any]:
-    """Triggered runs belong to the CronJob, as `kubectl create job --from` makes them, so
-    deleting the CronJob collects them. The CronJob controller does not count them as active
-    (a fire time during a triggered run still starts); the operator's own Forbid check on
-    triggers looks at every active run."""
-    metadata = cron_job["metadata"]
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "CronJob",
-        "name": metadata["name"],
-        "uid": metadata.get("uid", ""),
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
 
 
 class RunReporter:
@@ -74,7 +58,7 @@ class RunReporter:
             run_from_job(job)
             for job in self.cluster.list_jobs(metadata["namespace"], metadata["name"])
         ]
-        owner = _cron_owner(cron_job) if cron_job else owner_reference(wanted.owner)
+        owner = cron_owner(cron_job) if cron_job else owner_reference(wanted.owner)
         trigger = self.starter.trigger(
             body, wanted.spec, wanted.template, runs=runs, owner_reference=owner, now=now
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,4 +46,20 @@ def pod_failure_policy() -> dict[str, Any]:
             },
             {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
         ]
+    }
+
+
+def cron_owner(cron_job: Mapping[str, Any]) -> dict[str, Any]:
+    """Triggered runs belong to the CronJob, as `kubectl create job --from` makes them, so
+    deleting the CronJob collects them. The CronJob controller does not count them as active
+    (a fire time during a triggered run still starts); the operator's own Forbid check on
+    triggers looks at every active run."""
+    metadata = cron_job["metadata"]
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "name": metadata["name"],
+        "uid": metadata.get("uid", ""),
+        "controller": True,
+        "blockOwnerDeletion": True,
     }

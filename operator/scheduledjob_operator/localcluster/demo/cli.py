@@ -22,6 +22,8 @@ from typing import Any
 
 from scheduledjob_operator import naming
 from scheduledjob_operator.api import v1alpha1
+from scheduledjob_operator.builders.job import build_run
+from scheduledjob_operator.builders.owners import cron_owner
 from scheduledjob_operator.localcluster.binaries import find_binaries
 from scheduledjob_operator.localcluster.demo import samples, stack, table
 from scheduledjob_operator.localcluster.errors import ControlPlaneError
@@ -88,25 +90,13 @@ def _start_first_runs(api_client: Any, names: list[str]) -> None:
                     cron_job_name, NAMESPACE, _preload_content=False
                 ).data
             )
-            template = cron_job["spec"]["jobTemplate"]
-            owner = {
-                "apiVersion": "batch/v1",
-                "kind": "CronJob",
-                "name": cron_job_name,
-                "uid": cron_job["metadata"]["uid"],
-                "controller": True,
-            }
-            job = {
-                "apiVersion": "batch/v1",
-                "kind": "Job",
-                "metadata": {
-                    "name": f"{cron_job_name}-demo",
-                    "labels": template["metadata"].get("labels", {}),
-                    "annotations": {"cronjob.kubernetes.io/instantiate": "manual"},
-                    "ownerReferences": [owner],
-                },
-                "spec": template["spec"],
-            }
+            job = build_run(
+                cron_job["spec"]["jobTemplate"],
+                name=f"{cron_job_name}-demo",
+                namespace=NAMESPACE,
+                owner_reference=cron_owner(cron_job),
+                kind="manual",
+            )
             batch.create_namespaced_job(NAMESPACE, job, _preload_content=False)
 
 
