@@ -73,6 +73,14 @@ def plan(body: Mapping[str, Any], settings: RunSettings) -> Plan:
         raise InvalidSpecError(
             reason="InvalidSchedule", message=f"spec.schedule: {error}"
         ) from error
+    if schedule.cron is None:  # to be replaced by runs the operator triggers itself
+        message = (
+            f'spec.schedule: "{schedule.source}" cannot run as a Kubernetes CronJob: it uses '
+            f"{schedule.operator_reason}. Schedules that the operator triggers itself are not "
+            "enabled yet; write one a CronJob can express (5 fields, or Quartz with seconds 0, "
+            "no L, W or # and no year)"
+        )
+        raise InvalidSpecError(reason="InvalidSchedule", message=message)
     manifest = build_cronjob(spec, owner=owner, schedule=schedule.cron, settings=settings)
     digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:16]
     manifest["metadata"]["annotations"] = {SPEC_HASH_ANNOTATION: digest}

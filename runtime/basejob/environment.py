@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from basejob import contract, schedules
+from basejob import contract
 from basejob.errors import EnvironmentContractError
 
 # A CronJob names its Jobs <cronjob>-<scheduled time in minutes since the epoch>.
@@ -56,11 +56,15 @@ class RunEnvironment:
         """When the schedule fires next after `after`, if there is a usable schedule."""
         if not self.schedule:
             return None
+        # Imported here: only runs with a schedule pay its start-up (time zones, calendars).
+        from basejob import schedules  # noqa: PLC0415
+
         try:
             parsed = schedules.parse_schedule(self.schedule)
-            return schedules.next_fire_times(parsed, after=after, time_zone=self.time_zone)[0]
+            upcoming = schedules.next_fire_times(parsed, after=after, time_zone=self.time_zone)
         except schedules.ScheduleError:
             return None
+        return upcoming[0] if upcoming else None  # a Quartz year field can end a schedule
 
     def grouping_key(self) -> dict[str, str]:
         """The Pushgateway group of this run: one per ScheduledJob (or per job, locally)."""

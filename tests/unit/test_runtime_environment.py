@@ -71,6 +71,22 @@ def test_next_fire_time_uses_schedule_and_zone() -> None:
     assert expected == env.next_fire_time(after)
 
 
+@pytest.mark.parametrize(
+    ("schedule", "expected"),
+    [
+        ("0/30 * * * * ?", datetime.datetime(2026, 1, 10, 12, 0, 30, tzinfo=datetime.UTC)),
+        ("0 0 2 * * ? 2005", None),
+    ],
+)
+def test_next_fire_time_of_quartz_schedules(
+    schedule: str, expected: datetime.datetime | None
+) -> None:
+    """Seconds-level Quartz schedules have a next fire time; an ended one has none."""
+    env = from_environ({**POD_ENVIRONMENT, contract.SCHEDULE: schedule, contract.TIME_ZONE: "UTC"})
+    after = datetime.datetime(2026, 1, 10, 12, 0, tzinfo=datetime.UTC)
+    assert expected == env.next_fire_time(after)
+
+
 def test_local_run_gets_a_generated_correlation_id() -> None:
     """Without a Job UID the run is local and its correlation ID is generated."""
     env = from_environ({contract.JOB: "DataCleanupJob"})

@@ -1,4 +1,4 @@
-"""Unit tests for schedule parsing, Quartz translation and fire-time computation."""
+"""Unit tests for schedule parsing, CronJob translation and fire times of standard schedules."""
 
 from __future__ import annotations
 
@@ -14,23 +14,11 @@ from basejob.schedules import (
     next_fire_times,
     parse_schedule,
 )
+from support.schedule_times import fire_times_of, utc
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
 NEW_YEAR_2026 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def fire_times(
-    expression: str, after: datetime, zone: str = "UTC", count: int = 5
-) -> list[datetime]:
-    """Fire times of a freshly parsed expression."""
-    return next_fire_times(parse_schedule(expression), after=after, time_zone=zone, count=count)
-
-
-def utc(year: int, month: int, day: int, *clock: int) -> datetime:
-    """A UTC datetime (clock is hour, minute, second), for comparing instants unambiguously."""
-    hour, minute, second = (*clock, 0, 0, 0)[:3]
-    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 # Quartz expressions and hand-written standard expressions that must fire at the same times.
@@ -87,6 +75,7 @@ def test_translates_the_user_examples(quartz: str, cron: str) -> None:
         ("0 0 0 ? * SUN/3", "0 0 * * SUN-SAT/3"),
         ("0 0 0 ? * FRI-MON", "0 0 * * 0-1,5-6"),
         ("0 0 0 ? * MON,7", "0 0 * * MON,6"),
+        ("0 0 0 ? * L", "0 0 * * 6"),
     ],
 )
 def test_translates_quartz_day_of_week(quartz: str, cron: str) -> None:
@@ -132,7 +121,7 @@ def test_keeps_macros(macro: str) -> None:
 )
 def test_macros_fire_like_their_expansion(macro: str, equivalent: str) -> None:
     """A macro fires exactly when robfig/cron's expansion of it does."""
-    assert fire_times(equivalent, NEW_YEAR_2026, count=10) == fire_times(
+    assert fire_times_of(equivalent, NEW_YEAR_2026, count=10) == fire_times_of(
         macro, NEW_YEAR_2026, count=10
     )
 
@@ -170,7 +159,7 @@ def test_spells_sunday_seven_as_zero(expression: str, cron: str) -> None:
 
 def test_sunday_seven_fires_on_sundays() -> None:
     """Day-of-week 7 fires on the same days as 0."""
-    assert fire_times("0 0 * * 0", NEW_YEAR_2026) == fire_times("0 0 * * 7", NEW_YEAR_2026)
+    assert fire_times_of("0 0 * * 0", NEW_YEAR_2026) == fire_times_of("0 0 * * 7", NEW_YEAR_2026)
 
 
 @pytest.mark.parametrize(("quartz", "_"), QUARTZ_EQUIVALENTS)
@@ -187,37 +176,40 @@ def test_translation_fires_like_the_hand_written_equivalent(
 ) -> None:
     """The next 20 fire times of a translated Quartz schedule equal its standard equivalent's."""
     after = datetime(2026, 3, 28, 17, 43, 12, tzinfo=UTC)
-    assert fire_times(standard, after, zone, count=20) == fire_times(quartz, after, zone, count=20)
+    assert fire_times_of(standard, after, zone, count=20) == fire_times_of(
+        quartz, after, zone, count=20
+    )
+
+
+@pytest.mark.parametrize(
+    ("expression", "fragment"),
+    [
+        ("0/3 * * * * ?", 'seconds other than 0 (seconds field "0/3"'),
+        ("30 * * * * ?", "a CronJob fires at most once a minute, at second 0"),
+        ("* * * * * ?", "seconds other than 0"),
+        ("0 15 10 ? * 6L", 'L in day-of-week (day-of-week field "6L": the last such weekday'),
+        ("0 0 12 15W * ?", 'W in day-of-month (day-of-month field "15W": the weekday nearest'),
+        ("0 0 12 LW * ?", 'LW in day-of-month (day-of-month field "LW": the last weekday'),
+        ("0 0 12 L * ?", 'L in day-of-month (day-of-month field "L": counted back from'),
+        ("0 0 12 L-3 * ?", "L in day-of-month"),
+        ("0 0 12 ? * 6#3", '# in day-of-week (day-of-week field "6#3": a weekday\'s n-th'),
+        ("0 0 12 ? * wed#2", "# in day-of-week"),
+        ("0 0 12 * * ? 2027", 'a year field (year field "2027": a CronJob repeats every year)'),
+        ("0 0 12 * * ? 2026-2030", "a year field"),
+        ("0/3 * * * * ? 2030", "at second 0); a year field"),
+    ],
+)
+def test_keeps_quartz_a_cronjob_cannot_express(expression: str, fragment: str) -> None:
+    """A valid Quartz schedule no CronJob can run exactly has no cron and says why."""
+    schedule = parse_schedule(expression)
+    assert (None, True) == (schedule.cron, schedule.needs_operator)
+    assert schedule.operator_reason is not None
+    assert fragment in schedule.operator_reason
 
 
 @pytest.mark.parametrize(
     ("expression", "part", "fragment"),
     [
-        (
-            "0/3 * * * * ?",
-            "seconds",
-            "use 0 for seconds (sub-minute schedules are not supported yet)",
-        ),
-        (
-            "30 * * * * ?",
-            "seconds",
-            'seconds field "30": a Kubernetes CronJob fires at most once a minute',
-        ),
-        ("* * * * * ?", "seconds", "at most once a minute"),
-        (
-            "0 15 10 ? * 6L",
-            "day-of-week",
-            '"6L" (the last such weekday of the month) cannot be expressed',
-        ),
-        ("0 15 10 ? * L", "day-of-week", "write SAT"),
-        ("0 0 12 15W * ?", "day-of-month", '"15W" (the weekday nearest a day of the month)'),
-        ("0 0 12 LW * ?", "day-of-month", '"LW" (the last weekday of the month)'),
-        ("0 0 12 L * ?", "day-of-month", '"L" (counted back from the last day of the month)'),
-        ("0 0 12 L-3 * ?", "day-of-month", "cannot be expressed in a Kubernetes CronJob schedule"),
-        ("0 0 12 ? * 6#3", "day-of-week", '"6#3" (a weekday\'s n-th occurrence in the month)'),
-        ("0 0 12 ? * wed#2", "day-of-week", "schedule that weekday every week"),
-        ("0 0 12 * * ? 2027", "year", 'year field "2027": a Kubernetes CronJob repeats every year'),
-        ("0 0 12 * * ? 2026-2030", "year", "use * or leave the year out"),
         ("0 0 12 * * *", "day-of-week", 'exactly one of them to be "?"'),
         (
             "0 0 12 15 * MON",
@@ -235,8 +227,8 @@ def test_translation_fires_like_the_hand_written_equivalent(
         ("0 0 0 * 13 ?", "month", "use 1-12 or JAN-DEC"),
     ],
 )
-def test_refuses_quartz_it_cannot_express(expression: str, part: str, fragment: str) -> None:
-    """A Quartz schedule a CronJob cannot run exactly is refused, naming the part and why."""
+def test_refuses_invalid_quartz(expression: str, part: str, fragment: str) -> None:
+    """An invalid Quartz schedule is refused, naming the part and why."""
     with pytest.raises(ScheduleError, match=re.escape(fragment)) as caught:
         parse_schedule(expression)
     assert part == caught.value.part
@@ -324,7 +316,7 @@ def test_schedule_error_is_a_value_error() -> None:
 )
 def test_fire_times_in_utc(expression: str, after: datetime, expected: list[datetime]) -> None:
     """Fire times are strictly after `after`; both day fields restricted means either matches."""
-    assert expected == fire_times(expression, after, count=3)
+    assert expected == fire_times_of(expression, after, count=3)
 
 
 @pytest.mark.timeout(2)
@@ -337,7 +329,7 @@ def test_leap_day_schedule_is_fast() -> None:
         utc(2040, 2, 29),
         utc(2044, 2, 29),
     ]
-    assert expected == fire_times("0 0 29 2 *", NEW_YEAR_2026)
+    assert expected == fire_times_of("0 0 29 2 *", NEW_YEAR_2026)
 
 
 @pytest.mark.parametrize(
@@ -373,14 +365,14 @@ def test_fire_times_across_berlin_dst_changes(
     expression: str, after: datetime, expected: list[datetime]
 ) -> None:
     """Wall-clock times a DST change skips do not fire; repeated ones fire once, the first time."""
-    actual = fire_times(expression, after, "Europe/Berlin", count=len(expected))
+    actual = fire_times_of(expression, after, "Europe/Berlin", count=len(expected))
     assert expected == [fire.astimezone(UTC) for fire in actual]
 
 
 def test_fire_times_follow_new_york_offsets() -> None:
     """Weekday 09:00 in New York is 14:00 UTC before the March DST change and 13:00 after."""
     expected = [utc(2026, 3, 6, 14), utc(2026, 3, 9, 13), utc(2026, 3, 10, 13)]
-    actual = fire_times("0 9 * * MON-FRI", utc(2026, 3, 6, 12), "America/New_York", count=3)
+    actual = fire_times_of("0 9 * * MON-FRI", utc(2026, 3, 6, 12), "America/New_York", count=3)
     assert expected == [fire.astimezone(UTC) for fire in actual]
 
 
@@ -391,7 +383,7 @@ def test_fire_times_are_aware_in_the_requested_zone() -> None:
         datetime(2026, 7, 1, 2, 0, tzinfo=BERLIN),
         datetime(2026, 7, 2, 2, 0, tzinfo=BERLIN),
     ]
-    assert expected == fire_times("0 2 * * *", after, "Europe/Berlin", count=2)
+    assert expected == fire_times_of("0 2 * * *", after, "Europe/Berlin", count=2)
 
 
 def test_fire_times_of_a_translated_quartz_schedule() -> None:
@@ -405,7 +397,7 @@ def test_fire_times_of_a_translated_quartz_schedule() -> None:
 
 def test_zero_count_gives_no_fire_times() -> None:
     """Asking for no fire times returns an empty list."""
-    assert [] == fire_times("* * * * *", NEW_YEAR_2026, count=0)
+    assert [] == fire_times_of("* * * * *", NEW_YEAR_2026, count=0)
 
 
 @pytest.mark.parametrize(
@@ -416,7 +408,7 @@ def test_refuses_unknown_time_zones(zone: str) -> None:
     with pytest.raises(
         ScheduleError, match=r'not an IANA time zone name.*"Europe/Berlin"'
     ) as caught:
-        fire_times("0 2 * * *", NEW_YEAR_2026, zone)
+        fire_times_of("0 2 * * *", NEW_YEAR_2026, zone)
     assert "timeZone" == caught.value.part
 
 
