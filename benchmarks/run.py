@@ -47,8 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--runtime-venv",
         type=Path,
-        help="virtualenv whose basejob to time (default: this one; an image-like "
-        "`python3 -m venv V && V/bin/pip install .` excludes the dev tools)",
+        help="virtualenv whose basejob to time (default: an image-like venv, "
+        "`python -m venv` + `pip install .` without dev extras, cached under "
+        "~/.cache/scheduledjob/bench-runtime-venv-<hash of pyproject.toml>)",
     )
     parser.add_argument(
         "--concurrency", type=int, default=16, help="client threads creating objects"

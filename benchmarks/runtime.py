@@ -6,9 +6,12 @@ so load changes on a shared machine hit all alike) after one warm-up round:
 
 - `python -c pass`: the floor, an interpreter that does nothing;
 - `basejob run` of the no-op job locally (flags, no telemetry): the added start-up;
-- the same as a Pod runs it (the environment contract's variables, a run UID) with telemetry
-  off, with a push to a real local Pushgateway, with span export to an OTLP/HTTP receiver,
-  and with both: the telemetry overhead.
+- the same as a Pod runs it (the environment contract's variables as the operator sets them,
+  schedule included, a run UID) with telemetry off, with a push to a real local Pushgateway,
+  with span export to an OTLP/HTTP receiver, and with both: the telemetry overhead.
+
+By default the commands are those of the cached image-like venv (`runtime_startup`), as in
+the runtime image; the report names the venv.
 
 The job is `support.noop_job:NoOpJob`, alone in its module (PYTHONPATH=tests), so nothing but
 the runtime is imported; `support.sample_jobs:NoOpJob` would add that module's imports.
@@ -87,32 +90,47 @@ def _interleaved(commands: list[_Command], runs: int) -> dict[str, Series]:
 
 
 def _pod_environment(base: Mapping[str, str]) -> dict[str, str]:
-    """What the operator's Job template sets, for a run of the no-op job."""
+    """What the operator's Job template sets (builders.pod), for a run of the no-op job.
+
+    The schedule too: every scheduled run parses it for its log lines' NextFireTime.
+    """
     return {
         **base,
         contract.JOB: JOB,
         contract.SCHEDULEDJOB_NAMESPACE: "bench",
         contract.SCHEDULEDJOB_NAME: "noop",
         contract.CORRELATION_PREFIX: "noop",
+        contract.SCHEDULE: "*/5 * * * *",
+        contract.TIME_ZONE: "UTC",
         contract.POD_NAME: "noop-29000000-abcde",
         contract.RUN_NAME: "noop-29000000",
         contract.RUN_UID: str(uuid.uuid4()),
         contract.OTEL_SERVICE_NAME: "basejob",
+        contract.OTEL_RESOURCE_ATTRIBUTES: (
+            "k8s.namespace.name=bench,k8s.cronjob.name=noop,k8s.job.name=noop-29000000,"
+            "k8s.pod.name=noop-29000000-abcde,scheduledjob.name=noop"
+        ),
     }
 
 
 def measure(runs: int, *, say: Callable[[str], None], venv: Path | None = None) -> RuntimeResult:
     """Every series, `runs` runs each, with the `python` and `basejob` of `venv`.
 
-    The default is this interpreter's virtualenv; the dev one carries dev tools (rich makes
-    structlog's import slower), so an image-like `pip install .` venv is the fairer figure.
+    The default is what a Pod runs: the cached image-like venv of `runtime_startup`, this
+    checkout installed without dev extras (the dev venv's tools, rich above all, make
+    structlog's import slower than any image's).
     """
+    if venv is None:
+        venv = runtime_startup.image_like_venv(say)
+        say(f"runtime: measuring the image-like venv {venv}")
+    else:
+        say(f"runtime: measuring the given venv {venv}")
     sys.path.insert(0, str(TESTS))
     from support.otlp import (  # type: ignore[import-not-found]  # noqa: PLC0415
         OtlpReceiver,  # tests/ is not a package root: found through sys.path
     )
 
-    bin_dir = (venv / "bin") if venv is not None else Path(sys.executable).parent
+    bin_dir = venv / "bin"
     base = {
         key: value for key, value in os.environ.items() if not key.startswith(("BASEJOB_", "OTEL_"))
     }

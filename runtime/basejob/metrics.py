@@ -1,49 +1,50 @@
-"""The run's Prometheus metrics, and a push to the Pushgateway that really accumulates.
+"""The run's Prometheus metrics, on a registry of its own, built only when something reads it.
 
-A Pushgateway keeps the last value pushed for each metric of a group, so pushing a fresh
-process's `job_executions_total` would overwrite the previous run's count with 1. Each run
-therefore reads its group's current samples from the Pushgateway, adds its own counts
-(counters and histogram buckets, sum and count), and pushes the totals (`POST`, which replaces
-only the metrics it names). After N runs, k of them failed, Prometheus sees N and k.
-
-Limits (see docs/runtime-metrics.md): two runs of the same ScheduledJob pushing in the same
-instant can lose one increment (read-add-write is not atomic; concurrencyPolicy Forbid, the
-default, avoids it); a Pushgateway restarted without persistence starts from zero, which
-Prometheus' rate() and increase() treat as a counter reset.
+Every run counts its outcome (`job_executions_total`, `job_duration_seconds`,
+`job_errors_total`, `job_last_success_timestamp_seconds`), but only a run with a Pushgateway,
+a test, or a job registering business metrics ever reads them. Importing prometheus_client
+costs about 30 ms of start-up, so `RunMetrics` keeps the outcomes and builds the registry on
+first use, replaying them; the push itself lives in `basejob.metrics_push`.
 """
 
 from __future__ import annotations
 
-import math
-import urllib.error
-import urllib.request
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, pushadd_to_gateway
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
-from prometheus_client.metrics_core import Metric
-from prometheus_client.parser import text_string_to_metric_families
-from prometheus_client.registry import Collector
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 PUSH_JOB = "basejob"
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 
 
 class BusinessMetrics:
-    """Lets a job register its own metrics on the run's registry (pushed with the run)."""
+    """Lets a job register its own metrics on the run's registry (pushed with the run).
 
-    def __init__(self, registry: CollectorRegistry) -> None:
+    `registry` is the registry, or a function returning it, called on first use (so a run
+    whose job registers nothing never imports prometheus_client).
+    """
+
+    def __init__(self, registry: CollectorRegistry | Callable[[], CollectorRegistry]) -> None:
         self._registry = registry
+
+    def _target(self) -> CollectorRegistry:
+        registry = self._registry
+        return registry() if callable(registry) else registry
 
     def counter(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Counter:
         """A counter that accumulates across runs like the built-in ones."""
-        return Counter(name, documentation, labels, registry=self._registry)
+        from prometheus_client import Counter  # noqa: PLC0415 - see the module docstring
+
+        return Counter(name, documentation, labels, registry=self._target())
 
     def gauge(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Gauge:
         """A gauge; the last run's value is what Prometheus sees."""
-        return Gauge(name, documentation, labels, registry=self._registry)
+        from prometheus_client import Gauge  # noqa: PLC0415 - see the module docstring
+
+        return Gauge(name, documentation, labels, registry=self._target())
 
     def histogram(
         self,
@@ -53,42 +54,75 @@ class BusinessMetrics:
         buckets: Sequence[float] = DURATION_BUCKETS,
     ) -> Histogram:
         """A histogram whose buckets accumulate across runs."""
-        return Histogram(name, documentation, labels, buckets=buckets, registry=self._registry)
+        from prometheus_client import Histogram  # noqa: PLC0415 - see the module docstring
+
+        return Histogram(name, documentation, labels, buckets=buckets, registry=self._target())
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
+class _Outcome:
+    job_name: str
+    status: str
+    seconds: float
+    error_type: str | None
+    finished_at: float
+
+
 class RunMetrics:
-    """The seed's metrics, for one run, on a registry of its own."""
+    """The seed's metrics, for one run, on a registry of its own (built on first use).
 
-    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    Pass `registry` to use that one instead; the seed's metrics are registered on it at once.
+    """
 
-    def __post_init__(self) -> None:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self._registry: CollectorRegistry | None = None
+        self._outcomes: list[_Outcome] = []
+        self.business = BusinessMetrics(lambda: self.registry)
+        if registry is not None:
+            self._register(registry)
+            self._registry = registry
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        """The run's registry: the seed's metrics with every outcome recorded so far."""
+        if self._registry is None:
+            from prometheus_client import CollectorRegistry  # noqa: PLC0415 - see module docstring
+
+            registry = CollectorRegistry()
+            self._register(registry)
+            self._registry = registry
+            for outcome in self._outcomes:
+                self._apply(outcome)
+        return self._registry
+
+    def _register(self, registry: CollectorRegistry) -> None:
+        from prometheus_client import Counter, Gauge, Histogram  # noqa: PLC0415
+
         self.executions = Counter(
             "job_executions_total",
             "Job runs by outcome (success, error, cancelled).",
             ["job_name", "status"],
-            registry=self.registry,
+            registry=registry,
         )
         self.duration = Histogram(
             "job_duration_seconds",
             "How long job runs took.",
             ["job_name"],
             buckets=DURATION_BUCKETS,
-            registry=self.registry,
+            registry=registry,
         )
         self.errors = Counter(
             "job_errors_total",
             "Failed job runs by error type (the exception's class name).",
             ["job_name", "error_type"],
-            registry=self.registry,
+            registry=registry,
         )
         self.last_success = Gauge(
             "job_last_success_timestamp_seconds",
             "When a run of the job last succeeded.",
             ["job_name"],
-            registry=self.registry,
+            registry=registry,
         )
-        self.business = BusinessMetrics(self.registry)
 
     def record(
         self,
@@ -100,146 +134,22 @@ class RunMetrics:
         finished_at: float,
     ) -> None:
         """Count this run's outcome."""
-        self.executions.labels(job_name=job_name, status=status).inc()
-        self.duration.labels(job_name=job_name).observe(seconds)
-        if error_type is not None:
-            self.errors.labels(job_name=job_name, error_type=error_type).inc()
-        if status == "success":
-            self.last_success.labels(job_name=job_name).set(finished_at)
-
-
-# -- accumulation ------------------------------------------------------------------------------
-
-Labels = tuple[tuple[str, str], ...]
-
-
-def _key(labels: Mapping[str, str], drop: Iterable[str]) -> Labels:
-    """Labels as a sorted tuple, without `drop` and without empty values (absent in Prometheus;
-    the Pushgateway adds `instance=""` to every group)."""
-    dropped = set(drop)
-    return tuple(sorted((k, v) for k, v in labels.items() if k not in dropped and v != ""))
-
-
-def group_samples(
-    exposition: str, grouping: Mapping[str, str]
-) -> dict[str, dict[tuple[str, Labels], float]]:
-    """Samples of one Pushgateway group, by family name: {family: {(sample, labels): value}}."""
-    found: dict[str, dict[tuple[str, Labels], float]] = defaultdict(dict)
-    for family in text_string_to_metric_families(exposition):
-        for sample in family.samples:
-            if any(sample.labels.get(k) != v for k, v in grouping.items()):
-                continue
-            found[family.name][(sample.name, _key(sample.labels, grouping))] = sample.value
-    return found
-
-
-class _Accumulated(Collector):
-    """This run's metrics with the group's previous totals added in."""
-
-    def __init__(
-        self, run: CollectorRegistry, previous: Mapping[str, Mapping[tuple[str, Labels], float]]
-    ) -> None:
-        self._run = run
-        self._previous = previous
-
-    def collect(self) -> Iterable[Metric]:
-        for family in self._run.collect():
-            before = self._previous.get(family.name, {})
-            if family.type == "counter":
-                yield self._counter(family, before)
-            elif family.type == "histogram":
-                yield self._histogram(family, before)
-            elif family.type == "gauge":
-                yield self._gauge(family, before)
-            else:
-                yield family
-
-    @staticmethod
-    def _gauge(family: Metric, before: Mapping[tuple[str, Labels], float]) -> Metric:
-        """This run's values, and the previous ones for series this run did not set (so a
-        failed run does not erase the last-success timestamp)."""
-        values = {labels: value for (name, labels), value in before.items() if name == family.name}
-        values.update({_key(sample.labels, ()): sample.value for sample in family.samples})
-        names = sorted({k for labels in values for k, _ in labels})
-        merged = GaugeMetricFamily(family.name, family.documentation, labels=names)
-        for labels, value in sorted(values.items()):
-            merged.add_metric([dict(labels).get(n, "") for n in names], value)
-        return merged
-
-    @staticmethod
-    def _counter(family: Metric, before: Mapping[tuple[str, Labels], float]) -> Metric:
-        totals: dict[Labels, float] = {}
-        label_names: list[str] = []
-        for (sample_name, labels), value in before.items():
-            if sample_name == family.name + "_total":
-                totals[labels] = value
-        for sample in family.samples:
-            if sample.name != family.name + "_total":
-                continue
-            label_names = list(sample.labels)
-            key = _key(sample.labels, ())
-            totals[key] = totals.get(key, 0.0) + sample.value
-        names = label_names or sorted({k for labels in totals for k, _ in labels})
-        merged = CounterMetricFamily(family.name, family.documentation, labels=names)
-        for labels, value in sorted(totals.items()):
-            values = dict(labels)
-            merged.add_metric([values.get(n, "") for n in names], value)
-        return merged
-
-    @staticmethod
-    def _histogram(family: Metric, before: Mapping[tuple[str, Labels], float]) -> Metric:
-        series: dict[Labels, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-
-        def add(sample_name: str, labels: Labels, value: float) -> None:
-            plain = tuple((k, v) for k, v in labels if k != "le")
-            le = dict(labels).get("le")
-            part = {"_bucket": f"le={le}", "_sum": "sum", "_count": "count"}.get(
-                sample_name[len(family.name) :]
-            )
-            if part is not None:
-                series[plain][part] += value
-
-        for (sample_name, labels), value in before.items():
-            add(sample_name, labels, value)
-        for sample in family.samples:
-            add(sample.name, _key(sample.labels, ()), sample.value)
-        names = sorted({k for labels in series for k, _ in labels})
-        merged = HistogramMetricFamily(family.name, family.documentation, labels=names)
-        for labels, parts in sorted(series.items()):
-            buckets = sorted(
-                ((key[3:], value) for key, value in parts.items() if key.startswith("le=")),
-                key=lambda item: math.inf if item[0] == "+Inf" else float(item[0]),
-            )
-            values = dict(labels)
-            merged.add_metric(
-                [values[n] for n in names],
-                buckets=[(le, v) for le, v in buckets],
-                sum_value=parts.get("sum", 0.0),
-            )
-        return merged
-
-
-def _fetch_exposition(gateway: str, timeout: float) -> str:
-    with urllib.request.urlopen(f"{gateway.rstrip('/')}/metrics", timeout=timeout) as response:  # noqa: S310
-        body: bytes = response.read()
-    return body.decode("utf-8")
-
-
-def push_accumulated(
-    gateway: str,
-    grouping: Mapping[str, str],
-    run_registry: CollectorRegistry,
-    *,
-    timeout: float,
-) -> None:
-    """Add this run's metrics to the group's totals on the Pushgateway (OSError on failure)."""
-    labels = {"job": PUSH_JOB, **grouping}
-    previous = group_samples(_fetch_exposition(gateway, timeout), labels)
-    merged = CollectorRegistry()
-    merged.register(_Accumulated(run_registry, previous))
-    try:
-        pushadd_to_gateway(
-            gateway, job=PUSH_JOB, grouping_key=dict(grouping), registry=merged, timeout=timeout
+        outcome = _Outcome(
+            job_name=job_name,
+            status=status,
+            seconds=seconds,
+            error_type=error_type,
+            finished_at=finished_at,
         )
-    except urllib.error.URLError as error:
-        raise OSError(str(error)) from error
+        self._outcomes.append(outcome)
+        if self._registry is not None:
+            self._apply(outcome)
+
+    def _apply(self, outcome: _Outcome) -> None:
+        job_name = outcome.job_name
+        self.executions.labels(job_name=job_name, status=outcome.status).inc()
+        self.duration.labels(job_name=job_name).observe(outcome.seconds)
+        if outcome.error_type is not None:
+            self.errors.labels(job_name=job_name, error_type=outcome.error_type).inc()
+        if outcome.status == "success":
+            self.last_success.labels(job_name=job_name).set(outcome.finished_at)

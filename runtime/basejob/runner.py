@@ -25,7 +25,7 @@ from basejob.context import JobContext
 from basejob.environment import RunEnvironment
 from basejob.errors import InvalidParameterError, exit_code_for
 from basejob.job import BaseJob
-from basejob.metrics import RunMetrics, push_accumulated
+from basejob.metrics import RunMetrics
 from basejob.tracing import Tracing
 
 PUSH_TIMEOUT_SECONDS = 3.0
@@ -261,20 +261,7 @@ def finish_run(
 ) -> None:
     """Push metrics, write the termination message, flush spans: each bounded, none fatal."""
     if environment.pushgateway_url:
-        try:
-            push_accumulated(
-                environment.pushgateway_url,
-                environment.grouping_key(),
-                metrics.registry,
-                timeout=PUSH_TIMEOUT_SECONDS,
-            )
-        except OSError as error:
-            _log.warning(
-                "Could not push metrics to the Pushgateway; the run's outcome is unchanged",
-                pushgateway=environment.pushgateway_url,
-                error=str(error)[:300],
-                CorrelationId=environment.correlation_id,
-            )
+        _push(environment.pushgateway_url, environment, metrics)
     if termination_message_path is not None:
         try:
             termination_message_path.write_text(outcome.termination_message())
@@ -285,3 +272,21 @@ def finish_run(
                 error=str(error),
             )
     tracing.shutdown()
+
+
+def _push(gateway: str, environment: RunEnvironment, metrics: RunMetrics) -> None:
+    """Add the run's metrics to its group on the Pushgateway; a failure is logged, not raised."""
+    # Imported here: the exposition parser and push client cost start-up only pushes need.
+    from basejob import metrics_push  # noqa: PLC0415
+
+    try:
+        metrics_push.push_accumulated(
+            gateway, environment.grouping_key(), metrics.registry, timeout=PUSH_TIMEOUT_SECONDS
+        )
+    except OSError as error:
+        _log.warning(
+            "Could not push metrics to the Pushgateway; the run's outcome is unchanged",
+            pushgateway=gateway,
+            error=str(error)[:300],
+            CorrelationId=environment.correlation_id,
+        )

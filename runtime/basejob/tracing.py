@@ -8,38 +8,33 @@ from the standard OpenTelemetry environment variables, so any OTLP/HTTP collecto
 Telemetry is secondary to the job: a missing, unreachable or slow collector costs at most
 `export_timeout_seconds` at shutdown and never raises. Spans are created even when nothing is
 exported, so trace and span IDs still correlate the run's log lines.
+
+Start-up: the OpenTelemetry SDK (`basejob.tracing_sdk`) is imported only when something will
+see more of the span than its IDs: an exporter, an OTLP endpoint, a non-default sampler or
+propagator, or job code that already imported the OpenTelemetry API (its spans then join the
+run's trace). Otherwise the run's span is a W3C trace context of our own: the same IDs, parent
+and sampled flag the SDK would give, in log lines and outgoing headers, without ~50 ms of
+imports. Job code that imports OpenTelemetry only inside `execute` gets no SDK provider then.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
+import random
+import re
+import sys
 import threading
 import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
-
-from opentelemetry import propagate, trace
-from opentelemetry.context import Context
-from opentelemetry.sdk import version as sdk_version
-from opentelemetry.sdk.resources import (
-    SERVICE_NAME,
-    TELEMETRY_SDK_LANGUAGE,
-    TELEMETRY_SDK_NAME,
-    TELEMETRY_SDK_VERSION,
-    Resource,
-)
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import (
-    BatchSpanProcessor,
-    SimpleSpanProcessor,
-    SpanExporter,
-)
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from typing import TYPE_CHECKING, Final, Protocol
 
 from basejob import contract
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 __all__ = [
     "Tracing",
@@ -52,16 +47,31 @@ _LOGGER: Final = logging.getLogger(__name__)
 
 # Variables of the OpenTelemetry specification that basejob.contract does not name.
 OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Final = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+OTEL_PROPAGATORS: Final = "OTEL_PROPAGATORS"
 OTEL_SDK_DISABLED: Final = "OTEL_SDK_DISABLED"
 OTEL_TRACES_EXPORTER: Final = "OTEL_TRACES_EXPORTER"
+OTEL_TRACES_SAMPLER: Final = "OTEL_TRACES_SAMPLER"
 TRACEPARENT: Final = "TRACEPARENT"
 TRACESTATE: Final = "TRACESTATE"
 
 DEFAULT_SERVICE_NAME: Final = "basejob"
+_SERVICE_NAME: Final = "service.name"  # the semantic convention's resource attribute
 # The generic endpoint is a base URL; each signal appends its own path (OTLP/HTTP specification).
 _TRACES_PATH: Final = "/v1/traces"
 _CORRELATION_HEADER: Final = "X-Correlation-ID"
-_W3C: Final = TraceContextTextMapPropagator()
+# Propagator lists whose only effect on a run's outgoing headers is W3C traceparent/tracestate.
+_DEFAULT_PROPAGATORS: Final = frozenset(
+    {"tracecontext,baggage", "tracecontext", "baggage,tracecontext"}
+)
+# The W3C traceparent, as the OpenTelemetry propagator reads it (version 00 has no extra field).
+_TRACEPARENT_RE: Final = re.compile(
+    r"^[ \t]*([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:(-.*)|[ \t]*)$"
+)
+_TRACEPARENT_MAXIMUM_LENGTH: Final = 512
+# Trace flags as the SDK sets them on a run span with its default sampler and ID generator.
+_SAMPLED: Final = 0x01
+_RANDOM_TRACE_ID: Final = 0x02
+_FLAGS_KEPT: Final = _SAMPLED | _RANDOM_TRACE_ID
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,6 +87,12 @@ class TracingSettings:
     traceparent: str | None = None
     tracestate: str | None = None
     export_timeout_seconds: float = 2.0
+    propagators: str | None = None
+    """`OTEL_PROPAGATORS`; anything but the default W3C Trace Context needs the SDK."""
+    sampler: str | None = None
+    """`OTEL_TRACES_SAMPLER`; any sampler changes the sampled flag, so it needs the SDK."""
+    sdk_disabled: bool = False
+    """`OTEL_SDK_DISABLED=true`: no span at all, so no IDs in log lines (as with the SDK)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> TracingSettings:
@@ -87,13 +103,15 @@ class TracingSettings:
         or `OTEL_TRACES_EXPORTER=none` disable export. `OTEL_SERVICE_NAME` wins over a
         `service.name` in `OTEL_RESOURCE_ATTRIBUTES`. The export timeout deliberately ignores
         `OTEL_EXPORTER_OTLP_TIMEOUT` (10 s by default): a run must not wait that long on exit.
+        `OTEL_PROPAGATORS` and `OTEL_TRACES_SAMPLER` are read by the SDK itself; they are kept
+        here only to decide whether the run needs the SDK.
         """
         resource_attributes = _parse_resource_attributes(
             environ.get(contract.OTEL_RESOURCE_ATTRIBUTES, "")
         )
         service_name = (
             _non_empty(environ.get(contract.OTEL_SERVICE_NAME))
-            or resource_attributes.get(SERVICE_NAME)
+            or resource_attributes.get(_SERVICE_NAME)
             or DEFAULT_SERVICE_NAME
         )
         return cls(
@@ -102,102 +120,177 @@ class TracingSettings:
             resource_attributes=resource_attributes,
             traceparent=_non_empty(environ.get(TRACEPARENT)),
             tracestate=_non_empty(environ.get(TRACESTATE)),
+            propagators=_non_empty(environ.get(OTEL_PROPAGATORS)),
+            sampler=_non_empty(environ.get(OTEL_TRACES_SAMPLER)),
+            sdk_disabled=(_non_empty(environ.get(OTEL_SDK_DISABLED)) or "").lower() == "true",
         )
+
+    @property
+    def needs_sdk(self) -> bool:
+        """True when something outside this process sees more than the run's IDs.
+
+        That is: spans are exported, or propagation or sampling differ from the defaults that
+        `basejob.tracing`'s own W3C span reproduces.
+        """
+        default_propagation = (self.propagators or "tracecontext,baggage").replace(" ", "")
+        return (
+            self.endpoint is not None
+            or self.sampler is not None
+            or default_propagation not in _DEFAULT_PROPAGATORS
+        )
+
+
+class _Backend(Protocol):
+    def run_span(
+        self, name: str, *, attributes: Mapping[str, str | int | float | bool]
+    ) -> contextlib.AbstractContextManager[None]: ...
+
+    def shutdown(self) -> None: ...
 
 
 class Tracing:
-    """Owns the TracerProvider of one process.
+    """The run's span, through the OpenTelemetry SDK or, when nothing would see it, without.
 
     With an explicit `exporter` (tests pass an InMemorySpanExporter) spans are exported
-    synchronously through a SimpleSpanProcessor, so they are visible as soon as a span ends.
-    The OTLP exporter goes through a BatchSpanProcessor instead: ending a span only queues it,
-    and the network is touched on a background thread and in `shutdown()`, never in the job.
-
-    The newest instance also serves the global tracer provider, so instrumented libraries
-    record their spans into this run's trace; constructing several instances in one process
-    (tests) switches the global delegate instead of trying to replace the global provider.
+    synchronously through the SDK, so they are visible as soon as a span ends; the OTLP
+    exporter queues them and sends them on a background thread and in `shutdown()`. See
+    `basejob.tracing_sdk` for the SDK side and the module docstring for when it is used.
     """
 
     def __init__(self, settings: TracingSettings, *, exporter: SpanExporter | None = None) -> None:
-        self._settings = settings
-        self._provider = TracerProvider(
-            resource=_resource(settings),
-            shutdown_on_exit=False,  # shutdown() is bounded; the SDK's exit hook would not be
-        )
-        processor = _processor(settings, exporter)
-        if processor is not None:
-            self._provider.add_span_processor(processor)
-        self._tracer = self._provider.get_tracer(__name__)
-        self._parent = _parent_context(settings.traceparent, settings.tracestate)
+        self._backend: _Backend
+        if exporter is not None or settings.needs_sdk or _opentelemetry_loaded():
+            from basejob import tracing_sdk  # noqa: PLC0415 - ~50 ms, only when it is used
+
+            self._backend = tracing_sdk.SdkTracing(settings, exporter=exporter)
+        else:
+            self._backend = _W3CTracing(settings)
         self._shutdown_lock = threading.Lock()
         self._is_shut_down = False
-        _GLOBAL_PROVIDER.activate(self._provider)
 
-    @contextlib.contextmanager
     def run_span(
         self, name: str, *, attributes: Mapping[str, str | int | float | bool]
-    ) -> Iterator[Span]:
+    ) -> contextlib.AbstractContextManager[None]:
         """The run's root span, current inside the block; ERROR (re-raised) on an exception."""
-        with self._tracer.start_as_current_span(
-            name,
-            context=self._parent,
-            kind=SpanKind.INTERNAL,
-            attributes=dict(attributes),
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
-            try:
-                yield span
-            except BaseException as error:
-                if _is_failure(error):
-                    span.record_exception(error, escaped=True)
-                    span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
-                else:
-                    span.set_status(Status(StatusCode.OK))
-                raise
-            span.set_status(Status(StatusCode.OK))
+        return self._backend.run_span(name, attributes=attributes)
 
     def shutdown(self) -> None:
         """Flush and shut down within `export_timeout_seconds` in total; never raises.
 
-        Flushing runs on a daemon thread that is abandoned at the deadline: the SDK's
-        `force_flush` ignores its timeout, and the exporter's own timeout bounds each request,
-        not the whole flush. Calling it again does nothing.
+        Calling it again does nothing.
         """
         with self._shutdown_lock:
             if self._is_shut_down:
                 return
             self._is_shut_down = True
-        _GLOBAL_PROVIDER.deactivate(self._provider)
-        timeout = max(self._settings.export_timeout_seconds, 0.0)
-        worker = threading.Thread(
-            target=self._flush_and_shut_down,
-            args=(int(timeout * 1000),),
-            name="basejob-tracing-shutdown",
-            daemon=True,
-        )
-        worker.start()
-        worker.join(timeout)
-        if worker.is_alive():
-            _LOGGER.warning(
-                "Trace export did not finish within %.1f s; the run's spans may be lost",
-                timeout,
-            )
+        self._backend.shutdown()
 
-    def _flush_and_shut_down(self, timeout_millis: int) -> None:
+
+def _opentelemetry_loaded() -> bool:
+    """True when something imported the OpenTelemetry API (before a run: the job's module)."""
+    return "opentelemetry.trace" in sys.modules
+
+
+@dataclass(frozen=True)
+class _W3CSpan:
+    """The run's span when no SDK is loaded: the IDs and flags its traceparent carries."""
+
+    trace_id: str
+    span_id: str
+    flags: str
+    tracestate: str | None
+
+    def traceparent(self) -> str:
+        return f"00-{self.trace_id}-{self.span_id}-{self.flags}"
+
+
+_CURRENT_W3C_SPAN: Final[contextvars.ContextVar[_W3CSpan | None]] = contextvars.ContextVar(
+    "basejob_w3c_span", default=None
+)
+
+
+class _W3CTracing:
+    """A run span without the SDK: new IDs, or a child of a valid TRACEPARENT, never exported."""
+
+    def __init__(self, settings: TracingSettings) -> None:
+        self._disabled = settings.sdk_disabled
+        self._parent = _parse_traceparent(settings.traceparent)
+        self._tracestate = settings.tracestate if self._parent is not None else None
+
+    @contextlib.contextmanager
+    def run_span(
+        self, name: str, *, attributes: Mapping[str, str | int | float | bool]
+    ) -> Iterator[None]:
+        del name, attributes  # nothing is exported: only the IDs are ever seen
+        if self._disabled:  # the SDK's tracers are no-ops then: no span, no IDs
+            yield
+            return
+        if self._parent is None:
+            trace_id, flags = _random_hex(128), _SAMPLED | _RANDOM_TRACE_ID
+        else:
+            # The SDK's default sampler follows the parent's sampled flag, and the SDK keeps
+            # the parent's random-trace-ID flag (W3C Trace Context level 2).
+            trace_id, flags = self._parent[0], int(self._parent[1], 16) & _FLAGS_KEPT
+        span = _W3CSpan(trace_id, _random_hex(64), f"{flags:02x}", self._tracestate)
+        token = _CURRENT_W3C_SPAN.set(span)
         try:
-            self._provider.force_flush(timeout_millis)
-            self._provider.shutdown()
-        except Exception:
-            _LOGGER.warning("Trace export failed at shutdown", exc_info=True)
+            yield
+        finally:
+            _CURRENT_W3C_SPAN.reset(token)
+
+    def shutdown(self) -> None:
+        """Nothing was queued, so nothing to flush."""
 
 
-def current_trace_ids() -> tuple[str, str] | None:
-    """(trace ID as 32 hex digits, span ID as 16) of the current span, or None without one."""
+def _random_hex(bits: int) -> str:
+    """A non-zero random ID as the SDK's RandomIdGenerator makes it, in hex."""
+    value = 0
+    while value == 0:
+        value = random.getrandbits(bits)  # trace IDs, not secrets: as the SDK makes them
+    return format(value, f"0{bits // 4}x")
+
+
+def _parse_traceparent(traceparent: str | None) -> tuple[str, str] | None:
+    """(trace ID, flags) of a valid TRACEPARENT, or None (a new trace) when absent or invalid."""
+    if traceparent is None:
+        return None
+    match = _TRACEPARENT_RE.search(traceparent)
+    if (
+        match is None
+        or len(traceparent) > _TRACEPARENT_MAXIMUM_LENGTH
+        or not _valid(*match.groups())
+    ):
+        _LOGGER.warning("Ignoring invalid TRACEPARENT %r; starting a new trace", traceparent)
+        return None
+    return match.group(2), match.group(4)
+
+
+def _valid(version: str, trace_id: str, span_id: str, _flags: str, extra: str | None) -> bool:
+    """The W3C rules the OpenTelemetry propagator applies beyond the pattern."""
+    if trace_id == "0" * 32 or span_id == "0" * 16 or version == "ff":
+        return False
+    return not (version == "00" and extra)
+
+
+def _sdk_trace_ids() -> tuple[str, str] | None:
+    """The current OpenTelemetry span's IDs, when the API is loaded and a valid span is current."""
+    if not _opentelemetry_loaded():
+        return None
+    from opentelemetry import trace  # noqa: PLC0415 - already imported, see above
+
     span_context = trace.get_current_span().get_span_context()
     if not span_context.is_valid:
         return None
     return trace.format_trace_id(span_context.trace_id), trace.format_span_id(span_context.span_id)
+
+
+def current_trace_ids() -> tuple[str, str] | None:
+    """(trace ID as 32 hex digits, span ID as 16) of the current span, or None without one."""
+    ids = _sdk_trace_ids()
+    if ids is not None:
+        return ids
+    span = _CURRENT_W3C_SPAN.get()
+    return None if span is None else (span.trace_id, span.span_id)
 
 
 def outgoing_headers(correlation_id: str) -> dict[str, str]:
@@ -208,91 +301,19 @@ def outgoing_headers(correlation_id: str) -> dict[str, str]:
     correlation ID is returned.
     """
     headers: dict[str, str] = {}
-    propagate.inject(headers)
+    if _opentelemetry_loaded():
+        from opentelemetry import propagate  # noqa: PLC0415 - the API is loaded already
+
+        propagate.inject(headers)
+    span = _CURRENT_W3C_SPAN.get()
+    if "traceparent" not in headers and span is not None:
+        headers["traceparent"] = span.traceparent()
+        if span.tracestate:
+            headers["tracestate"] = span.tracestate
     if not headers.get("tracestate"):
         headers.pop("tracestate", None)
     headers[_CORRELATION_HEADER] = correlation_id
     return headers
-
-
-class _SwitchingTracerProvider(trace.TracerProvider):
-    """The process-global provider: forwards to the newest live Tracing's provider.
-
-    The API allows setting the global provider only once per process; this stand-in is set
-    once and its target switched, so tracers that libraries obtained earlier stay valid.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._target: trace.TracerProvider = trace.NoOpTracerProvider()
-        self._installed = False
-
-    @property
-    def target(self) -> trace.TracerProvider:
-        return self._target
-
-    def activate(self, provider: trace.TracerProvider) -> None:
-        with self._lock:
-            self._target = provider
-            if self._installed:
-                return
-            self._installed = True
-            if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
-                trace.set_tracer_provider(self)
-            else:
-                _LOGGER.info("A global tracer provider is already set; leaving it in place")
-
-    def deactivate(self, provider: trace.TracerProvider) -> None:
-        with self._lock:
-            if self._target is provider:
-                self._target = trace.NoOpTracerProvider()
-
-    def get_tracer(
-        self,
-        instrumenting_module_name: str,
-        instrumenting_library_version: str | None = None,
-        schema_url: str | None = None,
-        attributes: Mapping[str, Any] | None = None,
-    ) -> trace.Tracer:
-        return _SwitchingTracer(
-            self,
-            instrumenting_module_name,
-            instrumenting_library_version,
-            schema_url,
-            attributes,
-        )
-
-
-class _SwitchingTracer(trace.Tracer):
-    """A tracer that asks its provider's current target for the real tracer on every span."""
-
-    def __init__(
-        self,
-        provider: _SwitchingTracerProvider,
-        name: str,
-        version: str | None,
-        schema_url: str | None,
-        attributes: Mapping[str, Any] | None,
-    ) -> None:
-        self._provider = provider
-        self._name = name
-        self._version = version
-        self._schema_url = schema_url
-        self._attributes = attributes
-
-    def _current(self) -> trace.Tracer:
-        return self._provider.target.get_tracer(
-            self._name, self._version, self._schema_url, self._attributes
-        )
-
-    def start_span(self, *args: Any, **kwargs: Any) -> Span:
-        return self._current().start_span(*args, **kwargs)
-
-    def start_as_current_span(self, *args: Any, **kwargs: Any) -> Any:
-        return self._current().start_as_current_span(*args, **kwargs)
-
-
-_GLOBAL_PROVIDER: Final = _SwitchingTracerProvider()
 
 
 def _non_empty(value: str | None) -> str | None:
@@ -325,56 +346,3 @@ def _parse_resource_attributes(raw: str) -> dict[str, str]:
             continue
         attributes[key] = urllib.parse.unquote(value.strip())
     return attributes
-
-
-def _resource(settings: TracingSettings) -> Resource:
-    # Built from the settings alone (Resource.create would also read os.environ and run the
-    # resource detectors), so the settings stay the single source of truth.
-    return Resource(
-        {
-            TELEMETRY_SDK_LANGUAGE: "python",
-            TELEMETRY_SDK_NAME: "opentelemetry",
-            TELEMETRY_SDK_VERSION: sdk_version.__version__,
-            **settings.resource_attributes,
-            SERVICE_NAME: settings.service_name,
-        }
-    )
-
-
-def _processor(settings: TracingSettings, exporter: SpanExporter | None) -> SpanProcessor | None:
-    if exporter is not None:
-        return SimpleSpanProcessor(exporter)
-    if settings.endpoint is None:
-        return None
-    try:
-        # Imported here: it costs ~65 ms of start-up, and most local runs export nothing.
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
-            OTLPSpanExporter,
-        )
-
-        otlp = OTLPSpanExporter(endpoint=settings.endpoint, timeout=settings.export_timeout_seconds)
-    except Exception:
-        # E.g. an unknown OTEL_PYTHON_EXPORTER_OTLP_*_CREDENTIAL_PROVIDER: must not fail the run.
-        _LOGGER.warning("Trace export disabled: cannot create the OTLP exporter", exc_info=True)
-        return None
-    timeout_millis = int(settings.export_timeout_seconds * 1000)
-    return BatchSpanProcessor(otlp, export_timeout_millis=timeout_millis)
-
-
-def _parent_context(traceparent: str | None, tracestate: str | None) -> Context | None:
-    """The context of a valid TRACEPARENT, or None (a new trace) when absent or invalid."""
-    if traceparent is None:
-        return None
-    carrier = {"traceparent": traceparent}
-    if tracestate:
-        carrier["tracestate"] = tracestate
-    context = _W3C.extract(carrier)
-    if not trace.get_current_span(context).get_span_context().is_valid:
-        _LOGGER.warning("Ignoring invalid TRACEPARENT %r; starting a new trace", traceparent)
-        return None
-    return context
-
-
-def _is_failure(error: BaseException) -> bool:
-    """Every exception fails the run except `SystemExit` with a success code."""
-    return not (isinstance(error, SystemExit) and error.code in (None, 0))

@@ -12,6 +12,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
+from basejob import tracing as tracing_module
 from basejob.tracing import Tracing, TracingSettings, current_trace_ids, outgoing_headers
 
 PARENT_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -371,3 +372,96 @@ def test_shutdown_twice_is_harmless(make_tracing: MakeTracing) -> None:
     tracing.shutdown()
 
     assert time.monotonic() - started < 0.1
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, False),
+        ({"TRACEPARENT": TRACEPARENT, "OTEL_SERVICE_NAME": "cleanup"}, False),
+        ({"OTEL_PROPAGATORS": "tracecontext, baggage"}, False),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, True),
+        ({"OTEL_PROPAGATORS": "b3"}, True),
+        ({"OTEL_TRACES_SAMPLER": "always_off"}, True),
+    ],
+)
+def test_the_sdk_is_needed_only_when_more_than_the_ids_is_seen(
+    environ: dict[str, str], expected: bool
+) -> None:
+    """Export, a sampler or a non-W3C propagator need the SDK; IDs and a parent do not."""
+    assert expected == TracingSettings.from_environ(environ).needs_sdk
+
+
+def _as_seen(ids: tuple[str, str] | None, headers: dict[str, str]) -> tuple[object, ...]:
+    """What logs and external services see of a run span, minus the random IDs."""
+    assert ids is not None
+    trace_id, span_id = ids
+    traceparent = headers["traceparent"]
+    return (
+        trace_id == PARENT_TRACE_ID,
+        traceparent[:-3] == f"00-{trace_id}-{span_id}",
+        traceparent[-2:],
+        headers.get("tracestate"),
+        sorted(headers),
+    )
+
+
+@pytest.mark.parametrize(
+    "traceparent",
+    [
+        None,
+        TRACEPARENT,
+        f"00-{PARENT_TRACE_ID}-{PARENT_SPAN_ID}-00",
+        f"00-{PARENT_TRACE_ID}-{PARENT_SPAN_ID}-03",
+        "garbage",
+    ],
+    ids=["new-trace", "sampled-parent", "unsampled-parent", "random-id-parent", "invalid-parent"],
+)
+def test_a_run_without_the_sdk_looks_like_one_with_it(
+    make_tracing: MakeTracing, monkeypatch: pytest.MonkeyPatch, traceparent: str | None
+) -> None:
+    """Without the SDK the run's IDs, parent, sampled flag and headers are as the SDK's."""
+    settings = TracingSettings(endpoint=None, traceparent=traceparent, tracestate="vendor=abc")
+    with make_tracing(settings, use_exporter=False).run_span("run", attributes={}):
+        with_sdk = _as_seen(current_trace_ids(), outgoing_headers("c-1"))
+    monkeypatch.setattr(tracing_module, "_opentelemetry_loaded", lambda: False)
+    without = Tracing(settings)
+
+    with without.run_span("run", attributes={}):
+        without_sdk = _as_seen(current_trace_ids(), outgoing_headers("c-1"))
+    without.shutdown()
+
+    assert with_sdk == without_sdk
+    assert (None, {"X-Correlation-ID": "c-1"}) == (current_trace_ids(), outgoing_headers("c-1"))
+
+
+def test_a_run_without_the_sdk_reraises_and_warns_of_an_invalid_parent(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without the SDK an exception still propagates, and a bad TRACEPARENT is still named."""
+    monkeypatch.setattr(tracing_module, "_opentelemetry_loaded", lambda: False)
+    without = Tracing(TracingSettings(endpoint=None, traceparent="garbage"))
+    message = "bad row"
+
+    with pytest.raises(ValueError, match=message), without.run_span("run", attributes={}):
+        raise ValueError(message)
+
+    assert ["Ignoring invalid TRACEPARENT 'garbage'; starting a new trace"] == [
+        record.getMessage() for record in caplog.records if record.name == "basejob.tracing"
+    ]
+
+
+def test_with_the_sdk_disabled_neither_way_gives_ids(
+    make_tracing: MakeTracing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OTEL_SDK_DISABLED=true: no span IDs and no traceparent, with the SDK or without."""
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")  # the SDK reads it itself
+    settings = TracingSettings.from_environ({"OTEL_SDK_DISABLED": "true"})
+    seen = []
+    with make_tracing(settings, use_exporter=False).run_span("run", attributes={}):
+        seen.append((current_trace_ids(), outgoing_headers("c-1")))
+    monkeypatch.setattr(tracing_module, "_opentelemetry_loaded", lambda: False)
+    with Tracing(settings).run_span("run", attributes={}):
+        seen.append((current_trace_ids(), outgoing_headers("c-1")))
+
+    assert [(None, {"X-Correlation-ID": "c-1"})] * 2 == seen
