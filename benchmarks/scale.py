@@ -34,8 +34,8 @@ from benchmarks.apiserver_metrics import Counts
 from scheduledjob_operator import naming, planning
 from scheduledjob_operator import settings as operator_settings
 from scheduledjob_operator.api import v1alpha1
+from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.controller import Controller
-from scheduledjob_operator.kube import Cluster
 from scheduledjob_operator.localcluster.controlplane import ControlPlane
 from scheduledjob_operator.metrics import OperatorMetrics
 from scheduledjob_operator.reconcile import Reconciler
@@ -205,7 +205,7 @@ def _warnings(log_path: Path) -> dict[str, int]:
 def _resync_once(kubeconfig: Path, environment: dict[str, str]) -> float:
     """One `Controller.resync_once` with the operator's settings; its seconds."""
     settings = operator_settings.load(environment)
-    kube = Cluster(cluster.api_client(kubeconfig))
+    kube = CachedCluster(cluster.api_client(kubeconfig))
     metrics = OperatorMetrics.create()
     reconciler = Reconciler(
         kube, settings.run, scheduledjobs=metrics.scheduledjobs, run_counters=metrics.run_counters

@@ -2,7 +2,7 @@
 
 kopf's event handlers are fire-and-forget (no retries) and its timers would put a finalizer on
 every ScheduledJob, so the retry and resync loop live here. Every path ends in the same
-idempotent `Reconciler.reconcile` of the object as it is now (read fresh from the API).
+idempotent `Reconciler.reconcile` of the object as it is now (as the store last saw it).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections import defaultdict
 import structlog
 
 from scheduledjob_operator import pushgateway
-from scheduledjob_operator.kube import Cluster
+from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.metrics import OperatorMetrics
 from scheduledjob_operator.pushgateway import PushgatewayGroups
 from scheduledjob_operator.reconcile import Reconciler
@@ -35,7 +35,7 @@ class Controller:
     def __init__(
         self,
         reconciler: Reconciler,
-        cluster: Cluster,
+        cluster: CachedCluster,
         metrics: OperatorMetrics,
         *,
         namespaces: tuple[str, ...] = (),
@@ -129,20 +129,25 @@ class Controller:
             except Exception as error:  # noqa: BLE001 - the next round tries again
                 _log.warning("Resync failed", error=str(error)[:500])
 
+    async def prime(self) -> None:
+        """Fill the store before the first reconcile; on failure reads go to the API server
+        until a resync succeeds."""
+        try:
+            await asyncio.to_thread(self.cluster.refresh, self.namespaces)
+        except Exception as error:  # noqa: BLE001 - the operator still works without the store
+            _log.warning("Could not list objects into the store", error=str(error)[:500])
+
     async def resync_once(self) -> None:
-        """One pass over every watched ScheduledJob, and over any that has gauges but is gone.
+        """Relist everything into the store, then reconcile every ScheduledJob, and any that
+        has gauges but is gone.
 
         A deletion whose event was missed (say, while a watch reconnected) would otherwise
-        leave its series behind; reconciling that key finds no object and forgets them.
+        leave its CronJob in the store and its series behind; the listing drops the former,
+        reconciling the key finds no object and forgets the latter.
         """
         exported = self.metrics.scheduledjobs.keys()
-        scopes: tuple[str | None, ...] = self.namespaces or (None,)
-        listed: list[Key] = []
-        for scope in scopes:
-            items = await asyncio.to_thread(self.cluster.list_scheduledjobs, scope)
-            listed.extend(
-                (item["metadata"]["namespace"], item["metadata"]["name"]) for item in items
-            )
+        await asyncio.to_thread(self.cluster.refresh, self.namespaces)
+        listed = sorted(self.cluster.store.keys("scheduledjobs"))
         for key in [*listed, *sorted(exported - set(listed))]:
             await self.reconcile(*key)
         if self.pushgateway is not None:
@@ -154,7 +159,8 @@ class Controller:
                 _log.info("Deleted Pushgateway groups of deleted ScheduledJobs", groups=swept)
 
     def close(self) -> None:
-        """Cancel pending retries (on shutdown)."""
+        """Cancel pending retries and post the queued Events (on shutdown)."""
         for handle in self._retries.values():
             handle.cancel()
         self._retries.clear()
+        self.cluster.close()

@@ -4,6 +4,8 @@
   Reported as `Ready=False` with the reason and a Warning Event, never retried in a loop.
 - `ConflictError`: an object we would own exists and belongs to someone else; we do not touch it.
 - `ConfigurationError`: the operator's own settings are wrong; it refuses to start.
+- `TransientError`: the world moved under a reconcile (an object vanished between two reads);
+  retried with backoff like an API error.
 Anything else (API errors, timeouts) is transient and retried with backoff.
 """
 
@@ -33,3 +35,7 @@ class ConflictError(OperatorError):
 
 class ConfigurationError(OperatorError):
     """The operator's settings are invalid; the message names the variable."""
+
+
+class TransientError(OperatorError):
+    """The reconcile saw the world change under it; the retry will see it settled."""

@@ -15,7 +15,7 @@ from typing import Any
 
 import kopf
 
-from scheduledjob_operator import naming
+from scheduledjob_operator import kopfstate, naming
 from scheduledjob_operator.api import v1alpha1
 from scheduledjob_operator.controller import Controller
 
@@ -35,6 +35,10 @@ async def configure_kopf(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: 
     # One replica acts via our Lease-based leader election (scheduledjob_operator.leader),
     # so kopf's peering CRDs are not needed.
     settings.peering.standalone = True
+    # Event handlers need no diff-base and no progress records; kopf's default storages would
+    # deep-copy every object on every event to build them (see kopfstate).
+    settings.persistence.diffbase_storage = kopfstate.NoDiffBase()
+    settings.persistence.progress_storage = kopfstate.NoProgress()
     # No namespace or CRD scanning: the watched namespaces are given explicitly (or all).
     settings.scanning.disabled = True
     # Re-establish watches regularly so a silently broken connection is noticed.
@@ -51,6 +55,9 @@ async def configure_kopf(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: 
         )
     )
     controller: Controller = memo["controller"]
+    # Reconciles read from the operator's store (scheduledjob_operator.store): fill it with one
+    # listing per kind before the watches start delivering events.
+    await controller.prime()
     resync_seconds: float = memo["resync_seconds"]
     memo["resync_task"] = asyncio.get_running_loop().create_task(
         controller.resync_forever(resync_seconds)
@@ -64,12 +71,14 @@ async def stop_background_work(memo: kopf.Memo, **_: Any) -> None:
     memo["controller"].close()
 
 
-def _echo(controller: Controller, event: kopf.RawEvent) -> bool:
-    """An event showing exactly what our own write produced: nothing to reconcile."""
-    if event.get("type") == "DELETED":
+def _worth_reconciling(controller: Controller, kind: str, event: kopf.RawEvent) -> bool:
+    """Give the event's object to the store; False when the event only echoes our own write."""
+    body: Any = event.get("object")
+    if not isinstance(body, Mapping):
         return False
-    body = event.get("object")
-    return isinstance(body, Mapping) and controller.cluster.own_writes.is_echo(body)
+    deleted = event.get("type") == "DELETED"
+    controller.cluster.seen(kind, body, deleted=deleted)
+    return deleted or not controller.cluster.own_writes.is_echo(body)
 
 
 @kopf.on.event(v1alpha1.GROUP, v1alpha1.VERSION, v1alpha1.PLURAL)
@@ -77,8 +86,9 @@ async def scheduledjob_changed(
     namespace: str | None, name: str, event: kopf.RawEvent, memo: kopf.Memo, **_: Any
 ) -> None:
     """Any change to a ScheduledJob (or the initial listing): reconcile it."""
-    if namespace is not None and not _echo(memo["controller"], event):
-        await memo["controller"].reconcile(namespace, name)
+    controller: Controller = memo["controller"]
+    if namespace is not None and _worth_reconciling(controller, v1alpha1.PLURAL, event):
+        await controller.reconcile(namespace, name)
 
 
 @kopf.on.event("batch", "v1", "cronjobs", labels=OWNED)
@@ -86,6 +96,7 @@ async def scheduledjob_changed(
 async def owned_object_changed(
     namespace: str | None,
     labels: kopf.Labels,
+    resource: kopf.Resource,
     event: kopf.RawEvent,
     memo: kopf.Memo,
     **_: Any,
@@ -94,8 +105,9 @@ async def owned_object_changed(
 
     This is how hand edits and deletions are repaired and how run outcomes reach status.
     """
-    if namespace is not None and not _echo(memo["controller"], event):
-        await memo["controller"].reconcile(namespace, labels[naming.SCHEDULEDJOB_LABEL])
+    controller: Controller = memo["controller"]
+    if namespace is not None and _worth_reconciling(controller, resource.plural, event):
+        await controller.reconcile(namespace, labels[naming.SCHEDULEDJOB_LABEL])
 
 
 # kopf logs every handled event at INFO; our reconcile logs what it did instead.

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import urllib.parse
 import uuid
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -19,6 +20,7 @@ from scheduledjob_operator import naming
 from scheduledjob_operator.api import v1alpha1
 from scheduledjob_operator.conditions import timestamp
 from scheduledjob_operator.ownwrites import OwnWrites
+from scheduledjob_operator.runs import Run, run_from_job
 
 NOT_FOUND = 404
 CONFLICT = 409
@@ -50,6 +52,10 @@ def merge_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any
     return patch
 
 
+def _path(*parts: str) -> str:
+    return "/" + "/".join(urllib.parse.quote(part, safe="") for part in parts)
+
+
 class Cluster:
     """The operator's view of the API server."""
 
@@ -59,6 +65,33 @@ class Cluster:
         self.core = client.CoreV1Api(api_client)
         self.custom = client.CustomObjectsApi(api_client)
         self.own_writes = OwnWrites()
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any],
+        *,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
+        """One write with a plain dict body; the decoded response.
+
+        The generated client's methods validate a body against its models and walk it to
+        serialise it, which cost more CPU than the request itself (benchmarks/results.md); the
+        API server validates anyway. Errors raise ApiException as the client's methods do.
+        """
+        method, url, headers, _, _ = self.api_client.param_serialize(
+            method=method,
+            resource_path=path,
+            query_params=[("fieldManager", naming.FIELD_MANAGER)],
+            header_params={"Accept": "application/json", "Content-Type": content_type},
+            auth_settings=["BearerToken"],
+        )
+        response = self.api_client.call_api(method, url, header_params=headers, body=body)
+        response.read()  # type: ignore[no-untyped-call]
+        if not 200 <= response.status <= 299:  # noqa: PLR2004 - the HTTP success range
+            raise ApiException.from_response(http_resp=response, body=None, data=None)
+        return _decode(response)
 
     def get_scheduledjob(self, namespace: str, name: str) -> dict[str, Any] | None:
         """The ScheduledJob, or None if it does not exist."""
@@ -80,19 +113,8 @@ class Cluster:
 
     def list_scheduledjobs(self, namespace: str | None = None) -> list[dict[str, Any]]:
         """Every ScheduledJob in `namespace`, or in all namespaces."""
-        if namespace is None:
-            response = self.custom.list_cluster_custom_object(
-                v1alpha1.GROUP, v1alpha1.VERSION, v1alpha1.PLURAL, _preload_content=False
-            )
-        else:
-            response = self.custom.list_namespaced_custom_object(
-                v1alpha1.GROUP,
-                v1alpha1.VERSION,
-                namespace,
-                v1alpha1.PLURAL,
-                _preload_content=False,
-            )
-        return _items(response)
+        items: list[dict[str, Any]] = self.list_owned("scheduledjobs", namespace)["items"]
+        return items
 
     def get_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
         """The CronJob, or None if it does not exist."""
@@ -105,33 +127,34 @@ class Cluster:
                 return None
             raise
 
-    def create_cronjob(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
-        """Create the CronJob (409 if it exists: the caller re-reads and reconciles again)."""
+    def read_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """The CronJob as the API server has it now (never from a cache), or None."""
+        return Cluster.get_cronjob(self, namespace, name)
+
+    def create_cronjob(self, manifest: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Create the CronJob; None when one of that name exists already."""
         namespace = manifest["metadata"]["namespace"]
-        created = _decode(
-            self.batch.create_namespaced_cron_job(
-                namespace,
-                cast("Any", manifest),
-                field_manager=naming.FIELD_MANAGER,
-                _preload_content=False,
+        try:
+            created = self._send(
+                "POST", _path("apis", "batch", "v1", "namespaces", namespace, "cronjobs"), manifest
             )
-        )
+        except ApiException as error:
+            if error.status == CONFLICT:
+                return None
+            raise
         self.own_writes.record(created)
+        self.seen("cronjobs", created)
         return created
 
     def replace_cronjob(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
         """Replace the CronJob (the manifest carries the resourceVersion it was read at)."""
         metadata = manifest["metadata"]
-        replaced = _decode(
-            self.batch.replace_namespaced_cron_job(
-                metadata["name"],
-                metadata["namespace"],
-                cast("Any", manifest),
-                field_manager=naming.FIELD_MANAGER,
-                _preload_content=False,
-            )
+        path = _path(
+            "apis", "batch", "v1", "namespaces", metadata["namespace"], "cronjobs", metadata["name"]
         )
+        replaced = self._send("PUT", path, manifest)
         self.own_writes.record(replaced)
+        self.seen("cronjobs", replaced)
         return replaced
 
     def delete_cronjob(self, namespace: str, name: str) -> None:
@@ -140,17 +163,16 @@ class Cluster:
 
     def create_job(self, manifest: Mapping[str, Any]) -> bool:
         """Create a run's Job; False when one of that name exists already (started before)."""
+        namespace = manifest["metadata"]["namespace"]
         try:
-            self.batch.create_namespaced_job(
-                manifest["metadata"]["namespace"],
-                cast("Any", manifest),
-                field_manager=naming.FIELD_MANAGER,
-                _preload_content=False,
+            created = self._send(
+                "POST", _path("apis", "batch", "v1", "namespaces", namespace, "jobs"), manifest
             )
         except ApiException as error:
             if error.status == CONFLICT:
                 return False
             raise
+        self.seen("jobs", created)
         return True
 
     def delete_job(self, namespace: str, name: str) -> None:
@@ -191,6 +213,40 @@ class Cluster:
         )
         return _items(response)
 
+    def runs(self, namespace: str, scheduledjob: str) -> list[Run]:
+        """The runs of a ScheduledJob (its Jobs, found by label)."""
+        return [run_from_job(job) for job in self.list_jobs(namespace, scheduledjob)]
+
+    def list_owned(self, kind: str, namespace: str | None) -> dict[str, Any]:
+        """The List response of every ScheduledJob (`kind` "scheduledjobs") or every CronJob
+        or Job the operator manages ("cronjobs", "jobs") in `namespace`, or in all namespaces."""
+        if kind == "scheduledjobs":
+            if namespace is None:
+                response = self.custom.list_cluster_custom_object(
+                    v1alpha1.GROUP, v1alpha1.VERSION, v1alpha1.PLURAL, _preload_content=False
+                )
+            else:
+                response = self.custom.list_namespaced_custom_object(
+                    v1alpha1.GROUP,
+                    v1alpha1.VERSION,
+                    namespace,
+                    v1alpha1.PLURAL,
+                    _preload_content=False,
+                )
+            return _decode(response)
+        selector = f"{naming.MANAGED_BY_LABEL}={naming.MANAGED_BY}"
+        lists = {
+            "cronjobs": (
+                self.batch.list_cron_job_for_all_namespaces,
+                self.batch.list_namespaced_cron_job,
+            ),
+            "jobs": (self.batch.list_job_for_all_namespaces, self.batch.list_namespaced_job),
+        }
+        every, one = lists[kind]
+        if namespace is None:
+            return _decode(every(label_selector=selector, _preload_content=False))
+        return _decode(one(namespace, label_selector=selector, _preload_content=False))
+
     def list_job_pods(self, namespace: str, job_name: str) -> list[dict[str, Any]]:
         """The Pods of one Job."""
         response = self.core.list_namespaced_pod(
@@ -202,20 +258,27 @@ class Cluster:
 
     def patch_status(self, namespace: str, name: str, status: Mapping[str, Any]) -> None:
         """Merge-patch the ScheduledJob's status subresource (never its spec)."""
-        patched = _decode(
-            self.custom.patch_namespaced_custom_object_status(
-                v1alpha1.GROUP,
-                v1alpha1.VERSION,
-                namespace,
-                v1alpha1.PLURAL,
-                name,
-                {"status": dict(status)},
-                field_manager=naming.FIELD_MANAGER,
-                _content_type="application/merge-patch+json",
-                _preload_content=False,
-            )
+        path = _path(
+            "apis",
+            v1alpha1.GROUP,
+            v1alpha1.VERSION,
+            "namespaces",
+            namespace,
+            v1alpha1.PLURAL,
+            name,
+            "status",
+        )
+        patched = self._send(
+            "PATCH", path, {"status": dict(status)}, content_type="application/merge-patch+json"
         )
         self.own_writes.record(patched)
+        self.seen("scheduledjobs", patched)
+
+    def seen(self, kind: str, body: Mapping[str, Any], *, deleted: bool = False) -> None:
+        """A write's response, a watch event or a listing showed `body` (`kind`: its plural).
+
+        Nothing to do here; a Cluster with a cache takes it in (cachedcluster.CachedCluster).
+        """
 
     def write_status(self, body: Mapping[str, Any], new_status: Mapping[str, Any]) -> bool:
         """Replace the status with `new_status` if it differs; whether anything was written."""
@@ -262,4 +325,4 @@ class Cluster:
             "lastTimestamp": moment,
             "count": 1,
         }
-        self.core.create_namespaced_event(metadata["namespace"], event)
+        self._send("POST", _path("api", "v1", "namespaces", metadata["namespace"], "events"), event)

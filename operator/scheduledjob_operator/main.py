@@ -16,12 +16,12 @@ import kopf
 import structlog
 from kubernetes import config as kube_config
 
-from scheduledjob_operator import handlers, logs
+from scheduledjob_operator import cachedcluster, handlers, logs
 from scheduledjob_operator import settings as settings_module
+from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.controller import Controller
 from scheduledjob_operator.errors import ConfigurationError
 from scheduledjob_operator.handlers import RECONCILE_THREADS
-from scheduledjob_operator.kube import Cluster
 from scheduledjob_operator.leader import LeaderElector, LeaseConfig
 from scheduledjob_operator.metrics import OperatorMetrics
 from scheduledjob_operator.pushgateway import PushgatewayGroups
@@ -49,9 +49,9 @@ def _api_client() -> object:
     from kubernetes import client  # noqa: PLC0415 - configured just above
 
     configuration = client.Configuration.get_default_copy()
-    # One connection per reconcile thread (handlers.configure_kopf sets 16), so concurrent
-    # reconciles do not discard and reopen connections.
-    configuration.connection_pool_maxsize = RECONCILE_THREADS
+    # One connection per reconcile thread (handlers.configure_kopf sets 16) and per Event
+    # thread, so concurrent requests do not discard and reopen connections.
+    configuration.connection_pool_maxsize = RECONCILE_THREADS + cachedcluster.EVENT_THREADS
     return client.ApiClient(configuration)
 
 
@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as error:
         print(f"scheduledjob-operator: {error}", file=sys.stderr)
         return EXIT_CONFIGURATION
-    cluster = Cluster(api_client)  # type: ignore[arg-type]
+    cluster = CachedCluster(api_client)  # type: ignore[arg-type]
     metrics = OperatorMetrics.create()
     if settings.metrics_port:
         metrics.serve(settings.metrics_port)

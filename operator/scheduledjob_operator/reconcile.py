@@ -17,7 +17,7 @@ import structlog
 from basejob import schedules
 from scheduledjob_operator import conditions, drift, naming, scheduledjob_metrics
 from scheduledjob_operator.builders.runsettings import RunSettings
-from scheduledjob_operator.errors import ConflictError, InvalidSpecError
+from scheduledjob_operator.errors import ConflictError, InvalidSpecError, TransientError
 from scheduledjob_operator.kube import Cluster
 from scheduledjob_operator.planning import SPEC_HASH_ANNOTATION, Plan, plan
 from scheduledjob_operator.run_metrics import RunCounters
@@ -151,15 +151,23 @@ class Reconciler:
         live = self.cluster.get_cronjob(namespace, name)
         if live is None:
             created = self.cluster.create_cronjob(manifest)
-            log.info("Created CronJob", cronjob=name)
-            self.cluster.emit_event(
-                body,
-                type_="Normal",
-                reason="CreatedCronJob",
-                message=f"Created CronJob {name} with schedule {manifest['spec']['schedule']!r}",
-                now=now,
-            )
-            return created
+            if created is not None:
+                log.info("Created CronJob", cronjob=name)
+                self.cluster.emit_event(
+                    body,
+                    type_="Normal",
+                    reason="CreatedCronJob",
+                    message=(
+                        f"Created CronJob {name} with schedule {manifest['spec']['schedule']!r}"
+                    ),
+                    now=now,
+                )
+                return created
+            # It exists after all: someone else's, or ours and not yet seen by the watch.
+            live = self.cluster.read_cronjob(namespace, name)
+            if live is None:
+                message = f"CronJob {name} existed on create and was gone on read"
+                raise TransientError(message)
         if not _owned_by(live, body["metadata"]["uid"]):
             message = (
                 f"CronJob {name} already exists and is not owned by this ScheduledJob; rename "

@@ -27,7 +27,7 @@ def parse_time(value: object) -> datetime.datetime | None:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Run:
     """One Job of a ScheduledJob, as far as status reporting cares."""
 

@@ -19,7 +19,7 @@ from scheduledjob_operator.builders.owners import cron_owner, owner_reference
 from scheduledjob_operator.kube import Cluster
 from scheduledjob_operator.planning import Plan
 from scheduledjob_operator.run_metrics import RunCounters
-from scheduledjob_operator.runs import Run, TerminationSummary, parse_time, run_from_job
+from scheduledjob_operator.runs import Run, TerminationSummary, parse_time
 from scheduledjob_operator.runs import termination_summary as read_termination
 from scheduledjob_operator.runstarts import OneShotState, RunStarter
 
@@ -54,10 +54,7 @@ class RunReporter:
         """Act on triggers and one-shots, then write the status."""
         metadata = body["metadata"]
         previous = body.get("status") or {}
-        runs = [
-            run_from_job(job)
-            for job in self.cluster.list_jobs(metadata["namespace"], metadata["name"])
-        ]
+        runs = self.cluster.runs(metadata["namespace"], metadata["name"])
         owner = cron_owner(cron_job) if cron_job else owner_reference(wanted.owner)
         trigger = self.starter.trigger(
             body, wanted.spec, wanted.template, runs=runs, owner_reference=owner, now=now

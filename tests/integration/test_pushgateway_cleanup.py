@@ -10,8 +10,8 @@ from prometheus_client import CollectorRegistry, Counter, push_to_gateway
 
 from basejob import metrics as runtime_metrics
 from scheduledjob_operator.builders.runsettings import RunSettings
+from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.controller import Controller
-from scheduledjob_operator.kube import Cluster
 from scheduledjob_operator.localcluster.pytest_plugin import MonitoringStack
 from scheduledjob_operator.metrics import OperatorMetrics
 from scheduledjob_operator.pushgateway import PushgatewayGroups
@@ -62,7 +62,7 @@ def test_resync_sweeps_groups_of_scheduledjobs_deleted_while_nobody_watched(
     _push(prometheus_stack, "local", "laptop-run")
     _push(prometheus_stack, "not-watched", "elsewhere")
     groups = PushgatewayGroups(prometheus_stack.pushgateway.url)
-    cluster = Cluster(api_client)
+    cluster = CachedCluster(api_client)
     metrics = OperatorMetrics.create()
     controller = Controller(
         Reconciler(cluster, RunSettings(default_image="registry.local/scheduledjob:test")),

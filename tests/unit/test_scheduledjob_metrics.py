@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from basejob import schedules
 from scheduledjob_operator.api import v1alpha1
 from scheduledjob_operator.builders.runsettings import RunSettings
+from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.controller import Controller
 from scheduledjob_operator.kube import Cluster
 from scheduledjob_operator.metrics import OperatorMetrics
@@ -23,6 +24,7 @@ from scheduledjob_operator.scheduledjob_metrics import (
     longest_interval,
     snapshot,
 )
+from scheduledjob_operator.store import ObjectStore
 
 NOW = datetime.datetime(2026, 3, 2, 8, 0, tzinfo=datetime.UTC)  # a Monday
 CREATED = "2026-01-10T12:00:00Z"
@@ -280,6 +282,11 @@ class _FakeCluster:
 
     def __init__(self, *objects: dict[str, Any]) -> None:
         self.objects = {(o["metadata"]["namespace"], o["metadata"]["name"]): o for o in objects}
+        self.store = ObjectStore()
+
+    def refresh(self, namespaces: tuple[str, ...]) -> None:
+        listing = {"metadata": {"resourceVersion": "1"}, "items": list(self.objects.values())}
+        self.store.replace("scheduledjobs", listing, namespaces=namespaces or None)
 
     def get_scheduledjob(self, namespace: str, name: str) -> dict[str, Any] | None:
         return self.objects.get((namespace, name))
@@ -293,7 +300,7 @@ class _FakeCluster:
     def create_cronjob(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
         return dict(manifest)
 
-    def list_jobs(self, namespace: str, scheduledjob: str) -> list[dict[str, Any]]:
+    def runs(self, namespace: str, scheduledjob: str) -> list[Any]:
         return []
 
     def patch_status(self, namespace: str, name: str, status: Mapping[str, Any]) -> None:
@@ -363,7 +370,7 @@ def test_controller_forgets_a_scheduledjob_that_no_longer_exists() -> None:
     metrics.scheduledjobs.update(KEY, _values())
     cluster = _FakeCluster()
     controller = Controller(
-        _reconciler(cluster, metrics.scheduledjobs), cast(Cluster, cluster), metrics
+        _reconciler(cluster, metrics.scheduledjobs), cast(CachedCluster, cluster), metrics
     )
     asyncio.run(controller.reconcile(*KEY))
     assert frozenset() == metrics.scheduledjobs.keys()
@@ -375,7 +382,7 @@ def test_resync_forgets_scheduledjobs_whose_deletion_was_missed() -> None:
     metrics.scheduledjobs.update(("team-a", "gone"), _values())
     cluster = _FakeCluster(_body())
     controller = Controller(
-        _reconciler(cluster, metrics.scheduledjobs), cast(Cluster, cluster), metrics
+        _reconciler(cluster, metrics.scheduledjobs), cast(CachedCluster, cluster), metrics
     )
     asyncio.run(controller.resync_once())
     assert frozenset({KEY}) == metrics.scheduledjobs.keys()

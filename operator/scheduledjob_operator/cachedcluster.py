@@ -1,0 +1,130 @@
+"""The operator's reads served from its ObjectStore, its writes taught to it, Events posted aside.
+
+Reconciles read the ScheduledJob, its CronJob and its runs here instead of from the API server
+(see `store` for why). Until the store has been filled by a first full listing of every kind,
+and for a ScheduledJob the store has never seen, reads go to the API server as before. Writes go
+to the API server; their responses update the store at once, so the next reconcile does not
+act on a version older than its own write.
+
+Events are posted by a small pool of their own, as client-go's event recorder does: a reconcile
+does not wait for them, so a new ScheduledJob is Ready one API round trip sooner. When the
+queue is full (the API server far behind), further Events are dropped with a warning; an Event
+is a notice, the status and conditions carry the state.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, cast
+
+import structlog
+from kubernetes import client
+
+from scheduledjob_operator import naming
+from scheduledjob_operator.kube import Cluster
+from scheduledjob_operator.runs import Run
+from scheduledjob_operator.store import KINDS, Kind, ObjectStore
+
+EVENT_THREADS = 2
+_EVENT_QUEUE_LIMIT = 1000
+_log = structlog.get_logger(__name__)
+
+
+class CachedCluster(Cluster):
+    """A Cluster whose reads come from an ObjectStore kept current by the watches."""
+
+    def __init__(self, api_client: client.ApiClient, store: ObjectStore | None = None) -> None:
+        super().__init__(api_client)
+        self.store = store or ObjectStore()
+        self._events = ThreadPoolExecutor(EVENT_THREADS, thread_name_prefix="events")
+        self._pending_events = 0
+        self._pending_lock = threading.Lock()
+
+    def emit_event(
+        self,
+        involved: Mapping[str, Any],
+        *,
+        type_: str,
+        reason: str,
+        message: str,
+        now: datetime.datetime,
+    ) -> None:
+        """Queue the Event for the event threads; drop it when the queue is full."""
+        with self._pending_lock:
+            if self._pending_events >= _EVENT_QUEUE_LIMIT:
+                _log.warning("Dropped an Event: too many queued", reason=reason)
+                return
+            self._pending_events += 1
+        post = super().emit_event
+        future = self._events.submit(
+            post, involved, type_=type_, reason=reason, message=message, now=now
+        )
+        future.add_done_callback(self._event_posted)
+
+    def _event_posted(self, future: Future[None]) -> None:
+        with self._pending_lock:
+            self._pending_events -= 1
+        error = future.exception()
+        if error is not None:
+            _log.warning("Could not post an Event", error=str(error)[:300])
+
+    def close(self) -> None:
+        """Post the queued Events, then stop the event threads."""
+        self._events.shutdown(wait=True)
+
+    def refresh(self, namespaces: tuple[str, ...]) -> None:
+        """List every kind in `namespaces` (empty: all) into the store.
+
+        Run at start-up, before any reconcile, and on every resync: a listing also drops what
+        a reconnecting watch may have missed being deleted.
+        """
+        scopes: tuple[str | None, ...] = namespaces or (None,)
+        for kind in KINDS:
+            for scope in scopes:
+                listing = self.list_owned(kind, scope)
+                self.store.replace(kind, listing, namespaces=None if scope is None else (scope,))
+
+    def get_scheduledjob(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """From the store; from the API server when the store does not know it."""
+        key = (namespace, name)
+        held = self.store.get("scheduledjobs", key)
+        if held is not None:
+            return held
+        if self.store.is_deleted("scheduledjobs", key):
+            return None
+        fetched = super().get_scheduledjob(namespace, name)
+        if fetched is not None:
+            self.store.observe("scheduledjobs", fetched)
+        return fetched
+
+    def get_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """From the store once it is primed (absent: none of ours; a foreign CronJob of that
+        name shows up as a conflict on create, see `read_cronjob`)."""
+        if not self.store.primed:
+            return super().get_cronjob(namespace, name)
+        return self.store.get("cronjobs", (namespace, name))
+
+    def runs(self, namespace: str, scheduledjob: str) -> list[Run]:
+        """From the store once it is primed."""
+        if not self.store.primed:
+            return super().runs(namespace, scheduledjob)
+        return self.store.runs(namespace, scheduledjob)
+
+    def read_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """Fresh from the API server; what it finds updates the store."""
+        live = super().read_cronjob(namespace, name)
+        if live is not None and _is_ours(live):
+            self.store.observe("cronjobs", live)
+        return live
+
+    def seen(self, kind: str, body: Mapping[str, Any], *, deleted: bool = False) -> None:
+        """Into the store (which keeps whichever version is newest)."""
+        self.store.observe(cast("Kind", kind), body, deleted=deleted)
+
+
+def _is_ours(body: Mapping[str, Any]) -> bool:
+    labels = (body.get("metadata") or {}).get("labels") or {}
+    return bool(labels.get(naming.MANAGED_BY_LABEL) == naming.MANAGED_BY)
