@@ -7,6 +7,7 @@ ScheduledJob always owns the same CronJob, across restarts and replicas.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 
 from scheduledjob_operator.api import v1alpha1
@@ -36,3 +37,13 @@ def owned_labels(scheduledjob_name: str) -> dict[str, str]:
         SCHEDULEDJOB_LABEL: scheduledjob_name,
         MANAGED_BY_LABEL: MANAGED_BY,
     }
+
+
+def scheduled_run_name(scheduledjob_name: str, fire_time: datetime.datetime) -> str:
+    """The Job of the run the operator starts for `fire_time`: one name per fire time, so a
+    second create (a restart, a second replica) is refused by the API server, never doubled.
+
+    The CronJob's name (at most 52 characters) and the fire time in seconds since the epoch
+    (10 digits): at most 63 characters, the limit of the Job-name label on its Pods.
+    """
+    return f"{cronjob_name(scheduledjob_name)}-{int(fire_time.timestamp())}"

@@ -29,13 +29,31 @@ SPEC_HASH_ANNOTATION = f"{naming.SCHEDULEDJOB_LABEL}-spec-hash"
 
 @dataclass(frozen=True)
 class Plan:
-    """What a valid ScheduledJob asks for: a CronJob (schedule) or a single run (one-shot)."""
+    """What a valid ScheduledJob asks for: a CronJob, runs the operator starts on a schedule
+    (`operator_reason` set), or a single run (one-shot)."""
 
     spec: ScheduledJobSpec
     owner: Owner
     template: dict[str, Any]
     schedule: schedules.CronSchedule | None = None
     cron_job: dict[str, Any] | None = None
+    operator_reason: str | None = None
+    """Why the operator starts this schedule's runs itself instead of a CronJob (None: a
+    CronJob does, or the ScheduledJob runs once)."""
+
+
+def operator_reasons(spec: ScheduledJobSpec, schedule: schedules.CronSchedule) -> list[str]:
+    """What in the spec a Kubernetes CronJob cannot do; empty when a CronJob runs it exactly."""
+    reasons = []
+    if schedule.cron is None:
+        reasons.append(f"the schedule uses {schedule.operator_reason}")
+    if spec.jitter_seconds:
+        reasons.append("jitterSeconds is set")
+    if spec.exclude_dates:
+        reasons.append("excludeDates is set")
+    if spec.misfire is not None:
+        reasons.append("a misfire policy is set")
+    return reasons
 
 
 def _validation_message(error: pydantic.ValidationError) -> str:
@@ -73,14 +91,16 @@ def plan(body: Mapping[str, Any], settings: RunSettings) -> Plan:
         raise InvalidSpecError(
             reason="InvalidSchedule", message=f"spec.schedule: {error}"
         ) from error
-    if schedule.cron is None:  # to be replaced by runs the operator triggers itself
-        message = (
-            f'spec.schedule: "{schedule.source}" cannot run as a Kubernetes CronJob: it uses '
-            f"{schedule.operator_reason}. Schedules that the operator triggers itself are not "
-            "enabled yet; write one a CronJob can express (5 fields, or Quartz with seconds 0, "
-            "no L, W or # and no year)"
+    reasons = operator_reasons(spec, schedule)
+    if reasons or schedule.cron is None:
+        template = job_template(spec, owner=owner, schedule=schedule.source, settings=settings)
+        return Plan(
+            spec=spec,
+            owner=owner,
+            template=template,
+            schedule=schedule,
+            operator_reason="; ".join(reasons),
         )
-        raise InvalidSpecError(reason="InvalidSchedule", message=message)
     manifest = build_cronjob(spec, owner=owner, schedule=schedule.cron, settings=settings)
     digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:16]
     manifest["metadata"]["annotations"] = {SPEC_HASH_ANNOTATION: digest}

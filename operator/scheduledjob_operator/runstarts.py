@@ -39,7 +39,7 @@ class RunStarter:
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
 
-    def _start(
+    def start(
         self,
         body: Mapping[str, Any],
         template: Mapping[str, Any],
@@ -49,7 +49,9 @@ class RunStarter:
         kind: RunKind,
         traceparent: str | None,
         now: datetime.datetime,
+        fire_time: str | None = None,
     ) -> None:
+        """Create the run's Job (a no-op when one of that name exists) and announce it."""
         metadata = body["metadata"]
         job = build_run(
             template,
@@ -58,6 +60,7 @@ class RunStarter:
             owner_reference=owner_reference,
             kind=kind,
             traceparent=traceparent,
+            fire_time=fire_time,
         )
         if self.cluster.create_job(job):
             _log.info("Started run", job=name, kind=kind, scheduledjob=metadata["name"])
@@ -100,7 +103,7 @@ class RunStarter:
         if spec.concurrency_policy == "Replace":
             for run in active:
                 self.cluster.delete_job(metadata["namespace"], run.job_name)
-        self._start(
+        self.start(
             body,
             template,
             name=name,
@@ -138,7 +141,7 @@ class RunStarter:
                 return OneShotState(status)
             if now < due:
                 return OneShotState(status, requeue_after=(due - now).total_seconds())
-            self._start(
+            self.start(
                 body,
                 template,
                 name=name,

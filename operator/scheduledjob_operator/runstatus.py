@@ -22,8 +22,10 @@ from scheduledjob_operator.run_metrics import RunCounters
 from scheduledjob_operator.runs import Run, TerminationSummary, parse_time
 from scheduledjob_operator.runs import termination_summary as read_termination
 from scheduledjob_operator.runstarts import OneShotState, RunStarter
+from scheduledjob_operator.schedulestarts import ScheduleStarter, ScheduleState, excluded_dates
 
 ON_SCHEDULE = "OnSchedule"
+NEXT_FIRE_TIMES = 5
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class RunReporter:
         self.cluster = cluster
         self.run_counters = run_counters
         self.starter = RunStarter(cluster)
+        self.schedule_starter = ScheduleStarter(cluster, self.starter)
 
     def report(
         self,
@@ -60,12 +63,23 @@ class RunReporter:
             body, wanted.spec, wanted.template, runs=runs, owner_reference=owner, now=now
         )
         one_shot: OneShotState | None = None
-        if cron_job is None:
+        scheduled: ScheduleState | None = None
+        if wanted.schedule is None:
             one_shot = self.starter.one_shot(
                 body, wanted.spec, wanted.template, runs=runs, owner_reference=owner, now=now
             )
             if one_shot.deleted:
                 return Reported(dict(previous), None, deleted=True)
+        elif cron_job is None:
+            scheduled = self.schedule_starter.run(
+                body,
+                wanted.spec,
+                wanted.schedule,
+                wanted.template,
+                runs=runs,
+                owner_reference=owner,
+                now=now,
+            )
         new_status = self._run_fields(body, wanted, cron_job, runs, now=now)
         if trigger is not None or previous.get("lastTrigger"):
             new_status["lastTrigger"] = trigger or previous["lastTrigger"]
@@ -76,6 +90,9 @@ class RunReporter:
             requeue = one_shot.requeue_after
             if "jobName" not in one_shot.status and not wanted.spec.suspend:
                 new_status["nextScheduleTime"] = one_shot.status["dueTime"]
+        elif scheduled is not None:
+            requeue = scheduled.requeue_after
+            missed_count = self._record_schedule(body, wanted, scheduled, new_status, now=now)
         elif cron_job is not None and wanted.schedule is not None:
             missed_count, requeue = self._check_missed(
                 body,
@@ -122,6 +139,9 @@ class RunReporter:
         if cron_job is not None:
             name = cron_job["metadata"]["name"]
             reason, message = "CronJobReady", f"CronJob {name} matches the spec"
+        elif wanted.operator_reason is not None:
+            reason = "OperatorScheduled"
+            message = f"The operator starts the runs itself: {wanted.operator_reason}"
         else:
             reason, message = "RunsOnce", "The ScheduledJob runs once (runAt or delay)"
         updated = conditions.set_condition(
@@ -150,7 +170,19 @@ class RunReporter:
         for kept in ("missedRuns", "lastMissedTime", "lastCheckedFireTime"):
             if kept in previous:
                 new_status[kept] = previous[kept]
+        if wanted.schedule is not None:
+            new_status["nextFireTimes"] = [
+                conditions.timestamp(moment)
+                for moment in schedules.next_fire_times(
+                    wanted.schedule,
+                    after=now,
+                    time_zone=wanted.spec.time_zone or "UTC",
+                    count=NEXT_FIRE_TIMES,
+                    excluded_dates=excluded_dates(wanted.spec),
+                )
+            ]
         if cron_job is not None and wanted.schedule is not None:
+            new_status["scheduledBy"] = "CronJob"
             new_status["cronJobName"] = cron_job["metadata"]["name"]
             new_status["schedule"] = wanted.schedule.cron
             if not wanted.spec.suspend:
@@ -243,6 +275,47 @@ class RunReporter:
             now=now,
         )
         return count, requeue
+
+    def _record_schedule(
+        self,
+        body: Mapping[str, Any],
+        wanted: Plan,
+        scheduled: ScheduleState,
+        new_status: dict[str, Any],
+        *,
+        now: datetime.datetime,
+    ) -> int:
+        """The operator-started schedule's fields, skipped fire times and OnSchedule; how many
+        fire times were newly skipped."""
+        previous = body.get("status") or {}
+        new_status.update(scheduled.status)
+        if "lastScheduleTime" not in scheduled.status and previous.get("lastScheduleTime"):
+            new_status["lastScheduleTime"] = previous["lastScheduleTime"]
+        count = scheduled.skipped_count
+        if count:
+            new_status["missedRuns"] = int(previous.get("missedRuns", 0)) + count
+            new_status["lastMissedTime"] = conditions.timestamp(scheduled.skipped[-1])
+            policy = wanted.spec.misfire.policy if wanted.spec.misfire else "FireOnceNow"
+            state, reason = False, "MissedRun"
+            message = (
+                f"{count} fire time(s) up to {new_status['lastMissedTime']} got no run "
+                f"(misfire policy {policy}; {new_status['missedRuns']} since creation)"
+            )
+        elif scheduled.started:
+            state, reason = True, "RunStarted"
+            message = f"Started {', '.join(scheduled.started)}"
+        else:
+            return 0
+        new_status["conditions"] = conditions.set_condition(
+            new_status["conditions"],
+            type_=ON_SCHEDULE,
+            status=state,
+            reason=reason,
+            message=message,
+            generation=int(body["metadata"].get("generation", 0)),
+            now=now,
+        )
+        return count
 
     # -- events -------------------------------------------------------------------------------
 

@@ -27,6 +27,10 @@ SECRET_KEYS: Final = "BASEJOB_SECRET_KEYS"  # noqa: S105 - a variable name; comm
 SCHEDULE: Final = "BASEJOB_SCHEDULE"
 TIME_ZONE: Final = "BASEJOB_TIME_ZONE"
 
+# The fire time a run was started for (RFC 3339, to the second), set on runs the operator starts
+# on a schedule itself; CronJob runs encode their fire minute in the Job name instead.
+FIRE_TIME: Final = "BASEJOB_FIRE_TIME"
+
 # The run's identity, from the downward API.
 POD_NAME: Final = "BASEJOB_POD_NAME"
 RUN_NAME: Final = "BASEJOB_RUN_NAME"  # the Job's name; a CronJob's suffix is the fire minute
@@ -60,8 +64,10 @@ KIND: Final = "ScheduledJob"
 PLURAL: Final = "scheduledjobs"
 # Each new value of this annotation starts exactly one run; the same value again starts none.
 TRIGGER_ANNOTATION: Final = f"{API_GROUP}/trigger"
-# On every run (Job) the operator starts itself: why it started (manual or once).
+# On every run (Job) the operator starts itself: why it started (manual, once or scheduled).
 RUN_KIND_LABEL: Final = f"{API_GROUP}/run-kind"
+# On runs the operator starts on a schedule: the fire time (RFC 3339) they were started for.
+FIRE_TIME_ANNOTATION: Final = f"{API_GROUP}/fire-time"
 # The W3C traceparent a triggered run continues (set next to the trigger token by callers).
 TRIGGER_TRACEPARENT_ANNOTATION: Final = f"{API_GROUP}/trigger-traceparent"
 _CORRELATION_SUFFIX_LENGTH: Final = 16

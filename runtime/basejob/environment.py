@@ -39,12 +39,17 @@ class RunEnvironment:
     schedule: str | None = None
     time_zone: str = "UTC"
     run_name: str | None = None
+    scheduled_fire_time: datetime.datetime | None = None
+    """The fire time the operator started this run for (BASEJOB_FIRE_TIME), if it did."""
     pushgateway_url: str | None = None
     local: bool = False
     """True when run from a terminal rather than by Kubernetes."""
 
     def fire_time(self, started: datetime.datetime) -> datetime.datetime:
-        """The scheduled minute a CronJob encoded in the Job name, else the start time."""
+        """The fire time the operator passed, else the scheduled minute a CronJob encoded in
+        the Job name, else the start time."""
+        if self.scheduled_fire_time is not None:
+            return self.scheduled_fire_time
         match = _FIRE_MINUTE.search(self.run_name or "")
         if match is not None:
             fired = datetime.datetime.fromtimestamp(int(match.group(1)) * 60, datetime.UTC)
@@ -97,6 +102,21 @@ def _data(environ: Mapping[str, str]) -> dict[str, Any]:
     return data
 
 
+def _fire_time(environ: Mapping[str, str]) -> datetime.datetime | None:
+    raw = _get(environ, contract.FIRE_TIME)
+    if raw is None:
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as error:
+        message = f"{contract.FIRE_TIME}={raw!r} is not an RFC 3339 time (2026-11-29T10:15:03Z)"
+        raise EnvironmentContractError(message) from error
+    if parsed.utcoffset() is None:
+        message = f"{contract.FIRE_TIME}={raw!r} has no UTC offset; end it with Z or +hh:mm"
+        raise EnvironmentContractError(message)
+    return parsed
+
+
 def generated_correlation_id() -> str:
     """A correlation ID for a run outside Kubernetes."""
     return f"local-{uuid.uuid4().hex[:16]}"
@@ -134,6 +154,7 @@ def from_environ(environ: Mapping[str, str], *, job: str | None = None) -> RunEn
         schedule=_get(environ, contract.SCHEDULE),
         time_zone=time_zone,
         run_name=_get(environ, contract.RUN_NAME),
+        scheduled_fire_time=_fire_time(environ),
         pushgateway_url=_get(environ, contract.PUSHGATEWAY_URL),
         local=run_uid is None,
     )

@@ -1,8 +1,4 @@
-"""Run now, run once, missed runs: against a private control plane whose operator tests restart.
-
-The session operator watches every namespace of the session's cluster, so tests that stop and
-start the operator at chosen moments get a control plane, node agent and operator of their own.
-"""
+"""Run now, run once, missed runs: against a private control plane whose operator tests restart."""
 
 from __future__ import annotations
 
@@ -11,75 +7,21 @@ import os
 import signal
 import time
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-from kubernetes import client, config
+from kubernetes import client
 
 from basejob import contract
-from scheduledjob_operator.localcluster.controlplane import ControlPlane
-from scheduledjob_operator.localcluster.demo.stack import install_crd
-from scheduledjob_operator.localcluster.nodeagent.launcher import NodeAgentProcess
 
-from .conftest import RunningOperator, start_operator, stop_operator, wait_healthy
 from .helpers import ScheduledJobs, scheduledjob, wait_for
+from .privateplane import Private, jobs, private
+
+__all__ = ["jobs", "private"]  # fixtures used by the tests below
 
 TESTS = Path(__file__).resolve().parents[1]
 NEVER_SOON = "0 0 1 1 *"
 RUN_TIMEOUT = 60.0
-
-
-@dataclass
-class Private:
-    """A private control plane with the node agent, and its operator (restartable)."""
-
-    plane: ControlPlane
-    kubeconfig: Path
-    api_client: Any
-    log_dir: Path
-    operator: RunningOperator | None = None
-
-    def start_operator(self) -> RunningOperator:
-        log = self.log_dir / f"operator-{time.monotonic_ns()}.log"
-        self.operator = start_operator(self.kubeconfig, log)
-        wait_healthy(self.operator)
-        return self.operator
-
-    def stop_operator(self) -> None:
-        if self.operator is not None:
-            assert 0 == stop_operator(self.operator)
-            self.operator = None
-
-
-@pytest.fixture(scope="module")
-def private(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Private]:
-    """Control plane, CRD, node agent and a running operator, for this module only."""
-    with ControlPlane(with_scheduler=True) as plane, NodeAgentProcess(plane.kubeconfig):
-        api_client = config.new_client_from_config(  # type: ignore[no-untyped-call]
-            config_file=str(plane.kubeconfig)
-        )
-        install_crd(api_client)
-        state = Private(plane, plane.kubeconfig, api_client, tmp_path_factory.mktemp("operators"))
-        state.start_operator()
-        try:
-            yield state
-        finally:
-            state.stop_operator()
-            api_client.close()
-
-
-@pytest.fixture
-def jobs(private: Private, request: pytest.FixtureRequest) -> Iterator[ScheduledJobs]:
-    """A fresh namespace on the private plane (its default ServiceAccount ready)."""
-    core = client.CoreV1Api(private.api_client)
-    name = request.node.name.replace("_", "-")[:50].strip("-")
-    core.create_namespace({"metadata": {"name": name}})
-    wait_for("the default ServiceAccount", lambda: core.list_namespaced_service_account(name).items)
-    yield ScheduledJobs(private.api_client, name)
-    core.delete_namespace(name)
 
 
 def _manifest(name: str, job: str = "NoOpJob", **spec: Any) -> dict[str, Any]:

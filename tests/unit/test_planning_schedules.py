@@ -1,4 +1,4 @@
-"""Planning refuses schedules only the operator could run, until it triggers runs itself."""
+"""Planning: a CronJob for what a CronJob runs exactly, operator-started runs for the rest."""
 
 from __future__ import annotations
 
@@ -9,38 +9,44 @@ import pytest
 from scheduledjob_operator import planning
 from scheduledjob_operator.api.v1alpha1 import API_VERSION, KIND
 from scheduledjob_operator.builders.runsettings import RunSettings
-from scheduledjob_operator.errors import InvalidSpecError
 
 SETTINGS = RunSettings(default_image="registry.local/scheduledjob:test")
 
 
-def _body(schedule: str) -> dict[str, Any]:
+def _body(schedule: str, **spec: Any) -> dict[str, Any]:
     return {
         "apiVersion": API_VERSION,
         "kind": KIND,
         "metadata": {"name": "nightly", "namespace": "team-a", "uid": "uid-nightly"},
-        "spec": {"job": "DataCleanupJob", "schedule": schedule},
+        "spec": {"job": "DataCleanupJob", "schedule": schedule, **spec},
     }
 
 
 @pytest.mark.parametrize(
-    ("schedule", "fragment"),
+    ("schedule", "spec", "fragment"),
     [
-        ("0/3 * * * * ?", 'seconds other than 0 (seconds field "0/3"'),
-        ("0 15 10 ? * 6L", "L in day-of-week"),
-        ("0 0 12 * * ? 2027", "a year field"),
-        ("0 15 10 L * ?", "operator triggers itself are not enabled yet"),
+        ("0/3 * * * * ?", {}, 'seconds other than 0 (seconds field "0/3"'),
+        ("0 15 10 ? * 6L", {}, "L in day-of-week"),
+        ("0 0 12 * * ? 2027", {}, "a year field"),
+        ("0 15 10 L * ?", {}, "L in day-of-month"),
+        ("0 * * * *", {"jitterSeconds": 30}, "jitterSeconds is set"),
+        ("0 * * * *", {"excludeDates": ["2026-12-25"]}, "excludeDates is set"),
+        ("0 * * * *", {"misfire": {"policy": "DoNothing"}}, "a misfire policy is set"),
     ],
 )
-def test_schedule_a_cronjob_cannot_run_is_an_invalid_schedule(schedule: str, fragment: str) -> None:
-    """A valid Quartz schedule no CronJob can express is InvalidSchedule, saying why."""
-    with pytest.raises(InvalidSpecError) as refused:
-        planning.plan(_body(schedule), SETTINGS)
-    assert ("InvalidSchedule", True) == (refused.value.reason, fragment in refused.value.message)
+def test_what_a_cronjob_cannot_do_is_started_by_the_operator(
+    schedule: str, spec: dict[str, Any], fragment: str
+) -> None:
+    """No CronJob is planned; the plan says why the operator starts the runs itself."""
+    planned = planning.plan(_body(schedule, **spec), SETTINGS)
+    assert (None, True) == (planned.cron_job, fragment in (planned.operator_reason or ""))
+    assert planned.schedule is not None
+    env = planned.template["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "BASEJOB_SCHEDULE", "value": schedule} in env
 
 
 def test_translatable_quartz_schedule_gets_its_cronjob() -> None:
     """A Quartz schedule a CronJob can express is planned with the translated expression."""
     planned = planning.plan(_body("0 0 8 ? * MON"), SETTINGS)
     assert planned.cron_job is not None
-    assert "0 8 * * MON" == planned.cron_job["spec"]["schedule"]
+    assert (None, "0 8 * * MON") == (planned.operator_reason, planned.cron_job["spec"]["schedule"])

@@ -167,6 +167,34 @@ class Toleration(ApiModel):
     """For NoExecute: how long the Pod stays bound after the taint appears."""
 
 
+# A local date (in the ScheduledJob's time zone), as ISO 8601 writes it.
+LocalDate = Annotated[
+    str,
+    StringConstraints(
+        min_length=10, max_length=10, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+    ),
+]
+
+
+class Misfire(ApiModel):
+    """What to do with fire times at which no run could start (operator down, Forbid).
+
+    Setting it makes the operator start the runs itself (a CronJob offers no such policy).
+    """
+
+    policy: Literal["FireOnceNow", "DoNothing", "FireAll"] = "FireOnceNow"
+    """FireOnceNow (Quartz's smart policy for cron triggers): one run now for the latest
+    missed fire time, the others skipped. DoNothing: skip missed fire times, wait for the next
+    one. FireAll: a run for every missed fire time, oldest first, up to maxRuns (one at a time
+    under concurrencyPolicy Forbid)."""
+    threshold_seconds: Annotated[int, Field(ge=1, le=86400)] = 60
+    """How late a run may start and still count as on time (Quartz's misfireThreshold)."""
+    catch_up_window_seconds: Annotated[int, Field(ge=1)] | None = None
+    """Fire times older than this are skipped whatever the policy; unset: no limit."""
+    max_runs: Annotated[int, Field(ge=1, le=100)] = 10
+    """FireAll: at most this many catch-up runs; older missed fire times are skipped."""
+
+
 _SPEC_RULES: list[JsonValue] = [
     cel(
         "[has(self.schedule), has(self.runAt), has(self.delay)].filter(x, x).size() == 1",
@@ -184,6 +212,12 @@ _SPEC_RULES: list[JsonValue] = [
         "ttlSecondsAfterFinished: 0 deletes finished runs at once, which contradicts keeping "
         "successfulRunsHistoryLimit runs; set it above 0 or the limit to 0",
         field_path=".ttlSecondsAfterFinished",
+    ),
+    cel(
+        "has(self.schedule) || (!has(self.misfire) && (!has(self.jitterSeconds) || "
+        "self.jitterSeconds == 0) && (!has(self.excludeDates) || size(self.excludeDates) == 0))",
+        "misfire, jitterSeconds and excludeDates apply to a ScheduledJob with a schedule, not "
+        "to one that runs once (runAt or delay)",
     ),
     cel(
         "!has(self.env) || self.env.all(e, !e.name.startsWith('BASEJOB_'))",
@@ -204,9 +238,9 @@ class ScheduledJobSpec(ApiModel):
     """When to run, repeatedly (set exactly one of schedule, runAt and delay). Kubernetes
     cron (5 fields: minute hour day-of-month month day-of-week, or
     @hourly, @daily, @weekly, @monthly, @yearly) or Quartz cron (6 or 7 fields: seconds
-    minutes hours day-of-month month day-of-week [year], `?`, day-of-week 1=Sunday). Quartz
-    expressions are translated when a CronJob can express them exactly; seconds other than 0,
-    L, W, # and years are refused with a reason in the Ready condition."""
+    minutes hours day-of-month month day-of-week [year], `?`, `L`, `W`, `#`, day-of-week
+    1=Sunday). A schedule a Kubernetes CronJob can express exactly runs as a CronJob; any other
+    (seconds other than 0, L, W, #, years) the operator triggers itself, to the second."""
     run_at: datetime.datetime | None = None
     """Run once, at this time (RFC 3339, for example 2026-12-24T18:00:00Z), instead of on a
     schedule. A time in the past runs at once. The run happens exactly once, across operator
@@ -217,6 +251,19 @@ class ScheduledJobSpec(ApiModel):
     ttl_seconds_after_run: Annotated[int, Field(ge=0)] | None = None
     """For runAt or delay: delete this ScheduledJob (and its run) this many seconds after the
     run finished. Unset keeps it."""
+    jitter_seconds: Annotated[int, Field(ge=0, le=3600)] = 0
+    """Start each scheduled run up to this many seconds after its fire time, by an offset fixed
+    for this ScheduledJob (the same across operator restarts and replicas), so that many
+    ScheduledJobs sharing a schedule do not all start in the same second. Above 0, the operator
+    starts the runs itself."""
+    exclude_dates: Annotated[list[LocalDate], Field(max_length=1000)] = Field(
+        default_factory=list
+    )
+    """Local dates (YYYY-MM-DD in timeZone) on which scheduled runs do not start, for example
+    public holidays. The operator starts the runs itself when any are set."""
+    misfire: Misfire | None = None
+    """What happens to fire times at which no run could start; the operator starts the runs
+    itself when set. Unset: as the CronJob controller does (startingDeadlineSeconds)."""
     time_zone: TimeZoneName | None = None
     """IANA time zone the schedule is evaluated in (for example Europe/Berlin); default UTC."""
     suspend: bool = False
@@ -378,6 +425,18 @@ class ScheduledJobStatus(ApiModel):
     """The latest fire time at which no run started."""
     last_checked_fire_time: datetime.datetime | None = None
     """The latest fire time already checked for a missed run (each is counted once)."""
+    scheduled_by: Literal["CronJob", "Operator"] | None = None
+    """Who starts the scheduled runs: a Kubernetes CronJob, or the operator itself (for
+    schedules and features a CronJob cannot express; the reason is in the Ready condition)."""
+    next_fire_times: Annotated[list[datetime.datetime], Field(max_length=5)] = Field(
+        default_factory=list
+    )
+    """The next five fire times of the schedule (excluded dates left out, before jitter)."""
+    last_fire_time: datetime.datetime | None = None
+    """Operator-started schedules: the latest fire time handled (started or skipped); each
+    fire time is handled once, across operator restarts and replicas."""
+    jitter_offset_seconds: int | None = None
+    """Operator-started schedules: this ScheduledJob's fixed delay after each fire time."""
 
 
 class ScheduledJob(ApiModel):

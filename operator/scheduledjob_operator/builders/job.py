@@ -18,7 +18,7 @@ from scheduledjob_operator.builders import pod
 from scheduledjob_operator.builders.owners import Owner, pod_failure_policy
 from scheduledjob_operator.builders.runsettings import RunSettings
 
-RunKind = Literal["manual", "once"]
+RunKind = Literal["manual", "once", "scheduled"]
 TRACEPARENT = "TRACEPARENT"
 
 
@@ -55,21 +55,30 @@ def build_run(
     owner_reference: Mapping[str, Any],
     kind: RunKind,
     traceparent: str | None = None,
+    fire_time: str | None = None,
 ) -> dict[str, Any]:
     """A Job from the template, owned by `owner_reference`, labelled with why it started.
 
-    `traceparent` (W3C) continues the caller's trace in the run's span.
+    `traceparent` (W3C) continues the caller's trace in the run's span; `fire_time` (RFC 3339)
+    is the scheduled time a run started by the operator on a schedule stands for.
     """
     spec = copy.deepcopy(dict(template["spec"]))
     labels = {**template["metadata"]["labels"], contract.RUN_KIND_LABEL: kind}
     pod_template = spec["template"]
     pod_template["metadata"]["labels"] = {**pod_template["metadata"]["labels"], **labels}
-    if traceparent:
-        container = pod_template["spec"]["containers"][0]
-        container["env"] = [
-            *(v for v in container["env"] if v["name"] != TRACEPARENT),
-            {"name": TRACEPARENT, "value": traceparent},
-        ]
+    extra_env = {TRACEPARENT: traceparent, contract.FIRE_TIME: fire_time}
+    container = pod_template["spec"]["containers"][0]
+    for variable, value in extra_env.items():
+        if value:
+            container["env"] = [
+                *(v for v in container["env"] if v["name"] != variable),
+                {"name": variable, "value": value},
+            ]
+    annotations: dict[str, str] = {}
+    if kind == "manual":
+        annotations["cronjob.kubernetes.io/instantiate"] = "manual"
+    if fire_time:
+        annotations[contract.FIRE_TIME_ANNOTATION] = fire_time
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -77,9 +86,7 @@ def build_run(
             "name": name,
             "namespace": namespace,
             "labels": labels,
-            "annotations": {"cronjob.kubernetes.io/instantiate": "manual"}
-            if kind == "manual"
-            else {},
+            "annotations": annotations,
             "ownerReferences": [dict(owner_reference)],
         },
         "spec": spec,

@@ -1,0 +1,189 @@
+"""Starting the runs of schedules the operator triggers itself, and keeping their history short.
+
+`scheduledruns.decide` says which fire times to start and which to give up; this module turns
+that into Jobs (one per fire time, named after it, owned by the ScheduledJob, the fire time in
+the run's environment), the status fields that record it, and the deletion of finished runs
+beyond the history limits (the CronJob controller does that for CronJob-started runs).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from basejob import schedules
+from scheduledjob_operator import naming, scheduledruns
+from scheduledjob_operator.api.v1alpha1 import ScheduledJobSpec
+from scheduledjob_operator.conditions import timestamp
+from scheduledjob_operator.kube import Cluster
+from scheduledjob_operator.runs import Run, parse_time
+from scheduledjob_operator.runstarts import RunStarter
+
+_log = structlog.get_logger(__name__)
+OPERATOR = "Operator"
+
+
+@dataclass(frozen=True)
+class ScheduleState:
+    """The status fields of an operator-started schedule, and what happened this time."""
+
+    status: dict[str, Any]
+    requeue_after: float | None
+    skipped: tuple[datetime.datetime, ...] = ()
+    skipped_count: int = 0
+    started: tuple[str, ...] = field(default_factory=tuple)
+
+
+def excluded_dates(spec: ScheduledJobSpec) -> frozenset[datetime.date]:
+    """The local dates on which the schedule does not fire."""
+    return frozenset(datetime.date.fromisoformat(day) for day in spec.exclude_dates)
+
+
+def timing(
+    spec: ScheduledJobSpec, schedule: schedules.CronSchedule, *, namespace: str, name: str
+) -> scheduledruns.Timing:
+    """The schedule, zone, excluded dates and this ScheduledJob's fixed jitter."""
+    jitter = schedules.jitter_seconds(f"{namespace}/{name}", spec.jitter_seconds)
+    return scheduledruns.Timing(
+        schedule=schedule,
+        time_zone=spec.time_zone or "UTC",
+        excluded_dates=excluded_dates(spec),
+        jitter=datetime.timedelta(seconds=jitter),
+    )
+
+
+def misfire_rules(spec: ScheduledJobSpec) -> scheduledruns.MisfireRules:
+    """The spec's misfire settings (Quartz's defaults when unset)."""
+    if spec.misfire is None:
+        return scheduledruns.MisfireRules()
+    window = spec.misfire.catch_up_window_seconds
+    return scheduledruns.MisfireRules(
+        policy=spec.misfire.policy,
+        threshold=datetime.timedelta(seconds=spec.misfire.threshold_seconds),
+        catch_up_window=None if window is None else datetime.timedelta(seconds=window),
+        max_runs=spec.misfire.max_runs,
+    )
+
+
+def _baseline(body: Mapping[str, Any], source: str, now: datetime.datetime) -> datetime.datetime:
+    """Fire times after this are ours to handle.
+
+    The recorded lastFireTime while the schedule stays the same; a new or changed schedule (or
+    a switch from a CronJob) starts from now; a ScheduledJob never reconciled starts from its
+    creation, so runs due while the operator was down are caught up by the misfire policy.
+    """
+    previous = body.get("status") or {}
+    recorded = parse_time(previous.get("lastFireTime"))
+    same = previous.get("scheduledBy") == OPERATOR and previous.get("schedule") == source
+    if same and recorded is not None:
+        return recorded
+    if previous.get("scheduledBy") is None:
+        return parse_time(body["metadata"].get("creationTimestamp")) or now
+    return now
+
+
+class ScheduleStarter:
+    """Starts due runs of operator-started schedules."""
+
+    def __init__(self, cluster: Cluster, starter: RunStarter) -> None:
+        self.cluster = cluster
+        self.starter = starter
+
+    def run(
+        self,
+        body: Mapping[str, Any],
+        spec: ScheduledJobSpec,
+        schedule: schedules.CronSchedule,
+        template: Mapping[str, Any],
+        *,
+        runs: Sequence[Run],
+        owner_reference: Mapping[str, Any],
+        now: datetime.datetime,
+    ) -> ScheduleState:
+        """Start what is due, skip what the policy gives up; the status fields and next look."""
+        metadata = body["metadata"]
+        when = timing(spec, schedule, namespace=metadata["namespace"], name=metadata["name"])
+        status: dict[str, Any] = {
+            "scheduledBy": OPERATOR,
+            "schedule": schedule.source,
+            "jitterOffsetSeconds": int(when.jitter.total_seconds()),
+        }
+        baseline = _baseline(body, schedule.source, now)
+        if spec.suspend:
+            # Fire times while suspended are handled as they pass: resuming starts nothing old.
+            status["lastFireTime"] = timestamp(max(baseline, now))
+            return ScheduleState(status, None)
+        active = [run for run in runs if not run.finished]
+        decision = scheduledruns.decide(
+            when,
+            misfire_rules(spec),
+            last_fire_time=baseline,
+            now=now,
+            active=bool(active),
+            forbid=spec.concurrency_policy == "Forbid",
+        )
+        if decision.start and spec.concurrency_policy == "Replace":
+            for run in active:
+                self.cluster.delete_job(metadata["namespace"], run.job_name)
+        started = tuple(
+            self._start(body, template, fire, owner_reference=owner_reference, now=now)
+            for fire in decision.start
+        )
+        handled = decision.last_fire_time or baseline
+        status["lastFireTime"] = timestamp(max(handled, baseline))
+        if started:
+            status["lastScheduleTime"] = timestamp(now)
+        if decision.next_due is not None:
+            status["nextScheduleTime"] = timestamp(decision.next_due)
+        self._trim_history(metadata["namespace"], spec, runs)
+        requeue = 0.0 if decision.backlog else _seconds_until(decision.next_due, now)
+        return ScheduleState(
+            status, requeue, decision.skipped, decision.skipped_count, started=started
+        )
+
+    def _start(
+        self,
+        body: Mapping[str, Any],
+        template: Mapping[str, Any],
+        fire: datetime.datetime,
+        *,
+        owner_reference: Mapping[str, Any],
+        now: datetime.datetime,
+    ) -> str:
+        name = naming.scheduled_run_name(body["metadata"]["name"], fire)
+        self.starter.start(
+            body,
+            template,
+            name=name,
+            owner_reference=owner_reference,
+            kind="scheduled",
+            traceparent=None,
+            fire_time=timestamp(fire),
+            now=now,
+        )
+        return name
+
+    def _trim_history(self, namespace: str, spec: ScheduledJobSpec, runs: Sequence[Run]) -> None:
+        """Delete finished runs beyond successfulRunsHistoryLimit / failedRunsHistoryLimit."""
+        limits = {
+            "Succeeded": spec.successful_runs_history_limit,
+            "Failed": spec.failed_runs_history_limit,
+        }
+        oldest_first = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+        for result, limit in limits.items():
+            finished = sorted(
+                (run for run in runs if run.result == result),
+                key=lambda run: run.finish_time or oldest_first,
+            )
+            for run in finished[: max(len(finished) - limit, 0)]:
+                self.cluster.delete_job(namespace, run.job_name)
+
+
+def _seconds_until(moment: datetime.datetime | None, now: datetime.datetime) -> float | None:
+    if moment is None:
+        return None
+    return max((moment - now).total_seconds(), 0.0)
