@@ -87,10 +87,12 @@ def wait_served(api: Any) -> None:
 
 
 def ready_for_generation(item: Mapping[str, Any]) -> bool:
-    """Ready=True for the object's current generation, with a CronJob named in status."""
+    """Ready=True for the object's current generation, with a CronJob named in status (or the
+    operator starting the runs itself)."""
     status = item.get("status") or {}
     generation = item["metadata"].get("generation")
-    return bool(status.get("cronJobName")) and any(
+    scheduled = bool(status.get("cronJobName")) or status.get("scheduledBy") == "Operator"
+    return scheduled and any(
         condition.get("type") == "Ready"
         and condition.get("status") == "True"
         and condition.get("observedGeneration") == generation

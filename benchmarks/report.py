@@ -16,7 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks import precision
 from benchmarks.latency import LatencyResult
+from benchmarks.precision import PrecisionResult
 from benchmarks.runtime import RuntimeResult
 from benchmarks.scale import DESIGN_MINIMUM_WRITES, OPERATOR_RESOURCES, ScaleResult
 from scheduledjob_operator.localcluster.binaries import find_binaries
@@ -36,6 +38,7 @@ class Results:
     scale: list[ScaleResult] = field(default_factory=list)
     latency: LatencyResult | None = None
     runtime: RuntimeResult | None = None
+    precision: PrecisionResult | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -374,6 +377,8 @@ def write_markdown(results: Results, path: Path, chart: Path | None) -> None:
         lines += _latency_section(results.latency)
     if results.runtime is not None:
         lines += _runtime_section(results.runtime)
+    if results.precision is not None:
+        lines += precision.section(results.precision)
     if results.errors:
         lines += ["## Failed measures", ""]
         lines += [f"- {name}: `{error}`" for name, error in results.errors.items()]

@@ -11,7 +11,8 @@ control plane and with each cost beside its limit from the same run:
 2. API writes per ScheduledJob, while idle and per resync pass (`scale.py`);
 3. operator memory and CPU (`scale.py`);
 4. status latency from a Job's completion to `status.lastRun` (`latency.py`);
-5. the runtime's start-up, memory and telemetry overhead (`runtime.py`).
+5. the runtime's start-up, memory and telemetry overhead (`runtime.py`);
+6. how late the operator starts runs of the schedules it triggers itself (`precision.py`).
 
 A full run (5000 and 300 s idle) takes about an hour on two cores; for development use
 `--sizes 100 --idle-seconds 20 --latency-runs 10`. Writes the markdown report and the chart.
@@ -27,10 +28,10 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from benchmarks import latency, report, runtime, scale
+from benchmarks import latency, precision, report, runtime, scale
 
 HERE = Path(__file__).resolve().parent
-MEASURES = ("scale", "latency", "runtime")
+MEASURES = ("scale", "latency", "runtime", "precision")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
         "--latency-concurrency", type=int, default=3, help="runs in flight at a time"
     )
     parser.add_argument("--runtime-runs", type=int, default=10)
+    parser.add_argument(
+        "--precision-scheduledjobs", type=int, default=100, help="sub-minute schedules at once"
+    )
+    parser.add_argument("--precision-seconds", type=float, default=150.0)
     parser.add_argument(
         "--runtime-venv",
         type=Path,
@@ -115,6 +120,17 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as error:  # noqa: BLE001
                 traceback.print_exc()
                 results.errors["runtime"] = f"{type(error).__name__}: {error}"
+        if "precision" in measures:
+            try:
+                results.precision = precision.measure(
+                    arguments.precision_scheduledjobs,
+                    window_seconds=arguments.precision_seconds,
+                    workdir=logs,
+                    say=_say,
+                )
+            except Exception as error:  # noqa: BLE001
+                traceback.print_exc()
+                results.errors["precision"] = f"{type(error).__name__}: {error}"
     chart = arguments.chart if results.scale else None
     if chart is not None:
         report.write_chart(results.scale, chart)

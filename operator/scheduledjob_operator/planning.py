@@ -6,8 +6,10 @@ raises InvalidSpecError with a reason and message for the Ready condition.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
+import threading
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -111,3 +113,36 @@ def plan(body: Mapping[str, Any], settings: RunSettings) -> Plan:
         schedule=schedule,
         cron_job=manifest,
     )
+
+
+class PlanCache:
+    """The plans of recently reconciled ScheduledJobs, by (uid, generation).
+
+    A plan depends only on the spec and the object's identity, so it is the same for a
+    generation; an operator-started schedule is reconciled at every fire time and at every
+    change of its runs, and validating and building it each time was most of that reconcile's
+    CPU. Bounded (least recently used first out), so memory does not grow with the number of
+    ScheduledJobs; plans are shared, callers must not modify them.
+    """
+
+    def __init__(self, settings: RunSettings, capacity: int = 512) -> None:
+        self.settings = settings
+        self.capacity = capacity
+        self._plans: collections.OrderedDict[tuple[str, int], Plan] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def plan(self, body: Mapping[str, Any]) -> Plan:
+        """`plan(body, settings)`, from the cache when this generation was planned before."""
+        metadata = body["metadata"]
+        key = (str(metadata.get("uid", "")), int(metadata.get("generation", 0)))
+        with self._lock:
+            cached = self._plans.get(key)
+            if cached is not None:
+                self._plans.move_to_end(key)
+                return cached
+        planned = plan(body, self.settings)
+        with self._lock:
+            self._plans[key] = planned
+            while len(self._plans) > self.capacity:
+                self._plans.popitem(last=False)
+        return planned

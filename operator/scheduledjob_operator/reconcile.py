@@ -19,7 +19,7 @@ from scheduledjob_operator import conditions, drift, naming, scheduledjob_metric
 from scheduledjob_operator.builders.runsettings import RunSettings
 from scheduledjob_operator.errors import ConflictError, InvalidSpecError, TransientError
 from scheduledjob_operator.kube import Cluster
-from scheduledjob_operator.planning import SPEC_HASH_ANNOTATION, Plan, plan
+from scheduledjob_operator.planning import SPEC_HASH_ANNOTATION, Plan, PlanCache
 from scheduledjob_operator.run_metrics import RunCounters
 from scheduledjob_operator.runstatus import RunReporter
 
@@ -77,6 +77,7 @@ class Reconciler:
     ) -> None:
         self.cluster = cluster
         self.settings = settings
+        self.plans = PlanCache(settings)
         self.scheduledjobs = scheduledjobs  # where reconciles leave the gauges; None: no gauges
         self.run_counters = run_counters  # runs and missed fire times; None: not counted
         self.reporter = RunReporter(cluster, run_counters)
@@ -97,7 +98,7 @@ class Reconciler:
             return Outcome("deleting")  # ownerReferences let the garbage collector clean up
         log = _log.bind(scheduledjob=metadata["name"], namespace=metadata["namespace"])
         try:
-            wanted = plan(body, self.settings)
+            wanted = self.plans.plan(body)
         except InvalidSpecError as error:
             self._export(body, self._report_invalid(body, error, now=now), now=now)
             return Outcome("invalid")

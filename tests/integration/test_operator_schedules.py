@@ -7,7 +7,9 @@ start, so that outages are real: fire times pass while no operator runs.
 from __future__ import annotations
 
 import datetime
+import itertools
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from kubernetes import client
 from basejob import contract, schedules
 from scheduledjob_operator import naming
 
+from .conftest import start_operator, stop_operator, wait_healthy
 from .helpers import ScheduledJobs, scheduledjob, wait_for
 from .privateplane import TESTS, Private, jobs, private
 
@@ -192,3 +195,28 @@ def test_misfire_policy_after_an_operator_outage(
     assert before == [fire for fire in after if fire <= before[-1]]
     skipped = len(missed) - len(missed[expected])
     assert _status(jobs, name).get("missedRuns", 0) >= skipped
+
+
+def test_two_operators_at_once_start_each_fire_time_exactly_once(
+    private: Private, jobs: ScheduledJobs, tmp_path: Path
+) -> None:
+    """Even without leader election, two replicas never start a fire time twice or skip one."""
+    second = start_operator(private.kubeconfig, tmp_path / "second.log")
+    try:
+        wait_healthy(second)
+        jobs.create(_manifest("twice", "0/2 * * * * ?"))
+        jobs.wait_ready("twice")
+        wait_for("six runs", lambda: len(_runs(jobs, "twice")) >= 6, timeout=40)
+    finally:
+        assert 0 == stop_operator(second)
+    fires = _fire_times(jobs, "twice")
+    gaps = {(later - earlier).total_seconds() for earlier, later in itertools.pairwise(fires)}
+    assert ({2.0}, len(fires)) == (gaps, len(set(fires)))
+    logs = [second.log_path, *sorted(private.log_dir.glob("operator-*.log"))]
+    announced = sum(
+        1
+        for log in logs
+        for line in log.read_text().splitlines()
+        if '"Started run"' in line and '"scheduledjob": "twice"' in line
+    )
+    assert len(fires) <= announced <= len(_runs(jobs, "twice"))

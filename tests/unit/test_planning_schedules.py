@@ -50,3 +50,20 @@ def test_translatable_quartz_schedule_gets_its_cronjob() -> None:
     planned = planning.plan(_body("0 0 8 ? * MON"), SETTINGS)
     assert planned.cron_job is not None
     assert (None, "0 8 * * MON") == (planned.operator_reason, planned.cron_job["spec"]["schedule"])
+
+
+def test_plan_cache_reuses_a_generation_and_replans_a_new_one() -> None:
+    """The same generation is planned once; a new generation or an evicted one is planned again."""
+    cache = planning.PlanCache(SETTINGS, capacity=1)
+    first = _body("0 * * * *")
+    first["metadata"]["generation"] = 1
+    original = cache.plan(first)
+    assert original is cache.plan(first)
+    changed = _body("0/5 * * * * ?")
+    changed["metadata"]["generation"] = 2
+    replanned = cache.plan(changed)
+    assert (None, "0/5 * * * * ?") == (
+        replanned.cron_job,
+        getattr(replanned.schedule, "source", None),
+    )
+    assert cache.plan(first) is not original  # evicted (capacity 1), so planned again

@@ -123,3 +123,17 @@ def test_malformed_environment_names_the_variable(variables: dict[str, str], nam
 def test_data_flags_read_json_scalars(flag: str, expected: tuple[str, object]) -> None:
     """`--data key=value` gives numbers and booleans their type, anything else stays text."""
     assert expected == parse_data_flag(flag)
+
+
+def test_fire_time_the_operator_passed_wins_over_the_job_name() -> None:
+    """A run the operator started on a schedule knows its fire time to the second."""
+    env = from_environ({**POD_ENVIRONMENT, contract.FIRE_TIME: "2026-11-29T10:15:03Z"})
+    started = datetime.datetime(2026, 11, 29, 10, 15, 4, tzinfo=datetime.UTC)
+    assert datetime.datetime(2026, 11, 29, 10, 15, 3, tzinfo=datetime.UTC) == env.fire_time(started)
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-11-29T10:15:03"])
+def test_a_malformed_fire_time_is_a_contract_error(value: str) -> None:
+    """Not RFC 3339 with an offset: refused, naming the variable."""
+    with pytest.raises(EnvironmentContractError, match=contract.FIRE_TIME):
+        from_environ({**POD_ENVIRONMENT, contract.FIRE_TIME: value})
