@@ -172,6 +172,7 @@ class Cluster:
             if error.status == CONFLICT:
                 return False
             raise
+        self.own_writes.record(created)
         self.seen("jobs", created)
         return True
 

@@ -106,6 +106,26 @@ class ControlPlane:
     ) -> None:
         self.stop()
 
+    def restart(self, name: str, *, down_seconds: float = 0.0) -> None:
+        """Stop one component (`etcd`, `kube-apiserver`, ...) and start it again unchanged.
+
+        For fault tests: the same command (ports, data, certificates), a fresh log file, and
+        back only once the API server answers /readyz again.
+        """
+        index = next(
+            (i for i, process in enumerate(self._processes) if process.name == name), None
+        )
+        if index is None:
+            message = f"no component {name!r} runs in this control plane"
+            raise ControlPlaneError(message)
+        old = self._processes[index]
+        old.stop()
+        time.sleep(down_seconds)
+        log_path = old.log_path.with_name(f"{name}-{time.monotonic_ns()}.log")
+        self._processes[index] = ManagedProcess(name, old.command, log_path)
+        deadline = time.monotonic() + self.startup_timeout_seconds
+        self._wait_until("kube-apiserver /readyz", self._api_ready, deadline=deadline)
+
     # -- components -----------------------------------------------------------------------
 
     def _start_components(self, binaries: Binaries, *, deadline: float) -> None:
