@@ -8,8 +8,8 @@ act on a version older than its own write.
 
 Events are posted by a small pool of their own, as client-go's event recorder does: a reconcile
 does not wait for them, so a new ScheduledJob is Ready one API round trip sooner. When the
-queue is full (the API server far behind), further Events are dropped with a warning; an Event
-is a notice, the status and conditions carry the state.
+queue (20,000) is full, further Events are dropped with a warning; an Event is a notice, the
+status and conditions carry the state.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from scheduledjob_operator.runs import Run
 from scheduledjob_operator.store import KINDS, Kind, ObjectStore
 
 EVENT_THREADS = 2
-_EVENT_QUEUE_LIMIT = 1000
+# Queued Events hold only the involved object's identity (a few hundred bytes), so a burst of
+# ten thousand creates queues all of theirs in a few MB.
+_EVENT_QUEUE_LIMIT = 20_000
 _log = structlog.get_logger(__name__)
 
 
@@ -58,9 +60,15 @@ class CachedCluster(Cluster):
                 _log.warning("Dropped an Event: too many queued", reason=reason)
                 return
             self._pending_events += 1
+        metadata = involved["metadata"]
+        identity = {
+            "metadata": {
+                key: metadata.get(key) for key in ("name", "namespace", "uid", "resourceVersion")
+            }
+        }
         post = super().emit_event
         future = self._events.submit(
-            post, involved, type_=type_, reason=reason, message=message, now=now
+            post, identity, type_=type_, reason=reason, message=message, now=now
         )
         future.add_done_callback(self._event_posted)
 
