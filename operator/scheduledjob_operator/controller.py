@@ -19,6 +19,7 @@ from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.metrics import OperatorMetrics
 from scheduledjob_operator.pushgateway import PushgatewayGroups
 from scheduledjob_operator.reconcile import Reconciler
+from scheduledjob_operator.workqueue import WorkQueue
 
 Key = tuple[str, str]
 _MAX_BACKOFF_SECONDS = 300.0
@@ -52,7 +53,22 @@ class Controller:
         self._locks: defaultdict[Key, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._failures: dict[Key, int] = {}
         self._retries: dict[Key, asyncio.TimerHandle] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._queue = WorkQueue()
+        self._workers: list[asyncio.Task[None]] = []
+
+    def enqueue(self, namespace: str, name: str) -> None:
+        """Have the ScheduledJob reconciled by a worker soon (once, however often asked)."""
+        self._queue.add((namespace, name))
+
+    def start_workers(self, count: int) -> None:
+        """Start `count` workers taking keys off the queue (on the running loop)."""
+        loop = asyncio.get_running_loop()
+        self._workers += [loop.create_task(self._work()) for _ in range(count)]
+
+    async def _work(self) -> None:
+        while True:
+            key = await self._queue.take()
+            await self.reconcile(*key)
 
     async def reconcile(self, namespace: str, name: str) -> None:
         """Reconcile one ScheduledJob as it is now; schedule a retry if that fails."""
@@ -119,9 +135,7 @@ class Controller:
         self._retries[key] = loop.call_later(delay, self._spawn, key, context=contextvars.Context())
 
     def _spawn(self, key: Key) -> None:
-        task = asyncio.get_running_loop().create_task(self.reconcile(*key))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._queue.add(key)
 
     async def resync_forever(self, interval_seconds: float) -> None:
         """Reconcile every ScheduledJob every `interval_seconds`, whatever events said."""
@@ -162,7 +176,9 @@ class Controller:
                 _log.info("Deleted Pushgateway groups of deleted ScheduledJobs", groups=swept)
 
     def close(self) -> None:
-        """Cancel pending retries and post the queued Events (on shutdown)."""
+        """Stop the workers, cancel pending retries and post the queued Events (on shutdown)."""
+        for worker in self._workers:
+            worker.cancel()
         for handle in self._retries.values():
             handle.cancel()
         self._retries.clear()

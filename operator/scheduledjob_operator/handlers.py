@@ -58,6 +58,8 @@ async def configure_kopf(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: 
     # Reconciles read from the operator's store (scheduledjob_operator.store): fill it with one
     # listing per kind before the watches start delivering events.
     await controller.prime()
+    # Handlers only queue keys (workqueue); this many workers reconcile, one thread each.
+    controller.start_workers(RECONCILE_THREADS)
     resync_seconds: float = memo["resync_seconds"]
     memo["resync_task"] = asyncio.get_running_loop().create_task(
         controller.resync_forever(resync_seconds)
@@ -88,7 +90,7 @@ async def scheduledjob_changed(
     """Any change to a ScheduledJob (or the initial listing): reconcile it."""
     controller: Controller = memo["controller"]
     if namespace is not None and _worth_reconciling(controller, v1alpha1.PLURAL, event):
-        await controller.reconcile(namespace, name)
+        controller.enqueue(namespace, name)
 
 
 @kopf.on.event("batch", "v1", "cronjobs", labels=OWNED)
@@ -107,7 +109,7 @@ async def owned_object_changed(
     """
     controller: Controller = memo["controller"]
     if namespace is not None and _worth_reconciling(controller, resource.plural, event):
-        await controller.reconcile(namespace, labels[naming.SCHEDULEDJOB_LABEL])
+        controller.enqueue(namespace, labels[naming.SCHEDULEDJOB_LABEL])
 
 
 # kopf logs every handled event at INFO; our reconcile logs what it did instead.
