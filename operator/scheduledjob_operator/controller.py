@@ -11,12 +11,15 @@ import asyncio
 import contextvars
 import time
 from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
 
 import structlog
 
-from scheduledjob_operator import pushgateway
+from scheduledjob_operator import naming, pushgateway
 from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.metrics import OperatorMetrics
+from scheduledjob_operator.ownedwatch import OwnedWatch
 from scheduledjob_operator.pushgateway import PushgatewayGroups
 from scheduledjob_operator.reconcile import Reconciler
 from scheduledjob_operator.workqueue import WorkQueue
@@ -59,6 +62,35 @@ class Controller:
     def enqueue(self, namespace: str, name: str) -> None:
         """Have the ScheduledJob reconciled by a worker soon (once, however often asked)."""
         self._queue.add((namespace, name))
+
+    def take_in(self, kind: str, event_type: str, body: Mapping[str, Any]) -> bool:
+        """Feed a watched object to the store; whether it is news (not our own write's echo)."""
+        deleted = event_type == "DELETED"
+        self.cluster.seen(kind, body, deleted=deleted)
+        return deleted or not self.cluster.own_writes.is_echo(body)
+
+    def owned_object_seen(self, kind: str, event_type: str, body: Mapping[str, Any]) -> None:
+        """An owned CronJob or Job changed or went away: its ScheduledJob is reconciled.
+
+        This is how hand edits and deletions are repaired and how run outcomes reach status.
+        """
+        metadata = body.get("metadata") or {}
+        owner = (metadata.get("labels") or {}).get(naming.SCHEDULEDJOB_LABEL)
+        if self.take_in(kind, event_type, body) and owner and metadata.get("namespace"):
+            self.enqueue(str(metadata["namespace"]), str(owner))
+
+    def watch_owned(self) -> list[OwnedWatch]:
+        """Start the label-selected watches of owned CronJobs and Jobs (ownedwatch)."""
+        loop = asyncio.get_running_loop()
+        scopes: tuple[str | None, ...] = self.namespaces or (None,)
+        watches = [
+            OwnedWatch(self.cluster.api_client, kind, scope, self.owned_object_seen, loop)
+            for kind in ("cronjobs", "jobs")
+            for scope in scopes
+        ]
+        for owned in watches:
+            owned.start()
+        return watches
 
     def start_workers(self, count: int) -> None:
         """Start `count` workers taking keys off the queue (on the running loop)."""

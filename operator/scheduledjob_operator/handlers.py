@@ -15,15 +15,11 @@ from typing import Any
 
 import kopf
 
-from scheduledjob_operator import kopfstate, naming
+from scheduledjob_operator import kopfstate
 from scheduledjob_operator.api import v1alpha1
 from scheduledjob_operator.controller import Controller
 
 RECONCILE_THREADS = 16
-OWNED: dict[str, Any] = {
-    naming.MANAGED_BY_LABEL: naming.MANAGED_BY,
-    naming.SCHEDULEDJOB_LABEL: kopf.PRESENT,
-}
 
 
 @kopf.on.startup()
@@ -60,6 +56,9 @@ async def configure_kopf(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: 
     await controller.prime()
     # Handlers only queue keys (workqueue); this many workers reconcile, one thread each.
     controller.start_workers(RECONCILE_THREADS)
+    # Owned CronJobs and Jobs are watched by label on the server, not through kopf (which
+    # would list and remember every CronJob and Job of the cluster; see ownedwatch).
+    memo["owned_watches"] = controller.watch_owned()
     resync_seconds: float = memo["resync_seconds"]
     memo["resync_task"] = asyncio.get_running_loop().create_task(
         controller.resync_forever(resync_seconds)
@@ -70,6 +69,8 @@ async def configure_kopf(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: 
 async def stop_background_work(memo: kopf.Memo, **_: Any) -> None:
     """Stop the resync loop and pending retries."""
     memo["resync_task"].cancel()
+    for owned in memo["owned_watches"]:
+        owned.stop()
     memo["controller"].close()
 
 
@@ -78,9 +79,7 @@ def _worth_reconciling(controller: Controller, kind: str, event: kopf.RawEvent) 
     body: Any = event.get("object")
     if not isinstance(body, Mapping):
         return False
-    deleted = event.get("type") == "DELETED"
-    controller.cluster.seen(kind, body, deleted=deleted)
-    return deleted or not controller.cluster.own_writes.is_echo(body)
+    return controller.take_in(kind, str(event.get("type")), body)
 
 
 @kopf.on.event(v1alpha1.GROUP, v1alpha1.VERSION, v1alpha1.PLURAL)
@@ -91,25 +90,6 @@ async def scheduledjob_changed(
     controller: Controller = memo["controller"]
     if namespace is not None and _worth_reconciling(controller, v1alpha1.PLURAL, event):
         controller.enqueue(namespace, name)
-
-
-@kopf.on.event("batch", "v1", "cronjobs", labels=OWNED)
-@kopf.on.event("batch", "v1", "jobs", labels=OWNED)
-async def owned_object_changed(
-    namespace: str | None,
-    labels: kopf.Labels,
-    resource: kopf.Resource,
-    event: kopf.RawEvent,
-    memo: kopf.Memo,
-    **_: Any,
-) -> None:
-    """A CronJob or run (Job) we own changed or went away: reconcile its ScheduledJob.
-
-    This is how hand edits and deletions are repaired and how run outcomes reach status.
-    """
-    controller: Controller = memo["controller"]
-    if namespace is not None and _worth_reconciling(controller, resource.plural, event):
-        controller.enqueue(namespace, labels[naming.SCHEDULEDJOB_LABEL])
 
 
 # kopf logs every handled event at INFO; our reconcile logs what it did instead.
