@@ -288,5 +288,6 @@ def _push(gateway: str, environment: RunEnvironment, metrics: RunMetrics) -> Non
             "Could not push metrics to the Pushgateway; the run's outcome is unchanged",
             pushgateway=gateway,
             error=str(error)[:300],
+            timeout_seconds=PUSH_TIMEOUT_SECONDS,
             CorrelationId=environment.correlation_id,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -115,3 +116,22 @@ class FailsOnceJob(BaseJob):
             message = "first attempt fails on purpose"
             raise TransientError(message)
         ctx.logger.info("Succeeded on the retry")
+
+
+class SecretDigestParameters(BaseModel):
+    """Parameters of SecretDigestJob."""
+
+    ApiToken: str = Field(description="A secret value (from a Secret through dataFrom).")
+    Label: str = Field(default="", description="A literal value, logged as context like any other.")
+
+
+class SecretDigestJob(BaseJob):
+    """Uses a secret in its work and logs its SHA-256, so a test can tell it arrived."""
+
+    Parameters = SecretDigestParameters
+
+    async def execute(self, ctx: JobContext[SecretDigestParameters]) -> None:
+        """Log the token's digest through ctx.logger and a line through standard logging."""
+        digest = hashlib.sha256(ctx.data.ApiToken.encode()).hexdigest()
+        ctx.logger.info("Digested the token", sha256=digest)
+        logging.getLogger("third.party").info("Standard logging line")

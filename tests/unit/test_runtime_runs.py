@@ -145,6 +145,11 @@ def test_sigterm_cancels_the_run_and_exits_143(tmp_path: Path) -> None:
     assert contract.EXIT_CANCELLED_SIGTERM == process.wait(timeout=15)
     assert time.monotonic() - signalled < 5
     assert "cancelled" == json.loads(message.read_text())["result"]
+    events = [json.loads(line)["event"] for line in process.stderr if line.startswith("{")]
+    assert "Received signal, cancelling the job" in events
+    assert any(
+        event.startswith("Job SleepyJob (ID: ") and "was cancelled" in event for event in events
+    )
 
 
 def test_local_run_with_flags_needs_no_cluster() -> None:
