@@ -35,9 +35,27 @@ class ApiModel(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def cel(rule: str, message: str, *, field_path: str | None = None) -> dict[str, JsonValue]:
-    """One `x-kubernetes-validations` entry, checked by the API server at admission."""
+def cel(
+    rule: str,
+    message: str,
+    *,
+    field_path: str | None = None,
+    message_expression: str | None = None,
+) -> dict[str, JsonValue]:
+    """One `x-kubernetes-validations` entry, checked by the API server at admission.
+
+    `message_expression` (CEL, a string) names the offending value; `message` stays as the
+    fallback Kubernetes shows when the expression fails.
+    """
     validation: dict[str, JsonValue] = {"rule": rule, "message": message}
+    if message_expression is not None:
+        validation["messageExpression"] = message_expression
     if field_path is not None:
         validation["fieldPath"] = field_path
     return validation
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """`value` quoted for a message, cut to `limit` characters, newlines escaped."""
+    text = str(value)
+    return repr(text if len(text) <= limit else text[:limit] + "...")

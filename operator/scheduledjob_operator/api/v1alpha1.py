@@ -9,12 +9,30 @@ zone) the operator validates and reports in the `Ready` condition.
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Literal
+import json
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, JsonValue, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from basejob import contract
-from scheduledjob_operator.api.base import ApiModel, IntOrString, cel
+from scheduledjob_operator.api.base import ApiModel, IntOrString, cel, shown
+from scheduledjob_operator.api.podfields import (
+    AnnotationValue,
+    LabelValue,
+    QualifiedName,
+    Resources,
+    Toleration,
+    qualified_keys,
+)
 
 GROUP = contract.API_GROUP
 VERSION = contract.API_VERSION
@@ -30,9 +48,14 @@ ObjectName = Annotated[
     StringConstraints(min_length=1, max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"),
 ]
 # Job data keys double as environment-variable suffixes and log field names.
+DATA_KEY = r"^[A-Za-z_][A-Za-z0-9_]*$"
+DATA_KEY_MAX_LENGTH = 63
 DataKey = Annotated[
-    str, StringConstraints(min_length=1, max_length=63, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    str, StringConstraints(min_length=1, max_length=DATA_KEY_MAX_LENGTH, pattern=DATA_KEY)
 ]
+# The data map travels to the run as one environment variable (BASEJOB_DATA, JSON) and Linux
+# refuses to start a process with a single variable above 128 KiB; half of that leaves room.
+DATA_MAX_JSON_LENGTH = 65536
 JobReference = Annotated[
     str,
     StringConstraints(
@@ -71,7 +94,9 @@ class KeySelector(ApiModel):
 
     name: ObjectName
     """Name of the Secret or ConfigMap."""
-    key: Annotated[str, StringConstraints(min_length=1, max_length=253)]
+    key: Annotated[
+        str, StringConstraints(min_length=1, max_length=253, pattern=r"^[-._a-zA-Z0-9]+$")
+    ]
     """Key within it whose value becomes the job data value."""
 
 
@@ -143,36 +168,34 @@ class EnvVar(ApiModel):
     """Variable value."""
 
 
-class Resources(ApiModel):
-    """Compute resources of the job's container, as in a Pod spec."""
+_LOCAL_DATE = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+_YEAR = "int(self.substring(0, 4))"
+_LEAP_YEAR = f"({_YEAR} % 4 == 0 && ({_YEAR} % 100 != 0 || {_YEAR} % 400 == 0))"
+# The pattern allows 31 days in every month; this rule knows the calendar.
+_DAY_EXISTS = cel(
+    f"!self.matches('{_LOCAL_DATE}') || int(self.substring(8, 10)) <= "
+    f"(self.substring(5, 7) == '02' ? ({_LEAP_YEAR} ? 29 : 28) "
+    ": (self.substring(5, 7) in ['04', '06', '09', '11'] ? 30 : 31))",
+    "excludeDates: no such date (the month has fewer days)",
+    message_expression="'excludeDates: ' + self + ' does not exist (the month has fewer days)'",
+)
 
-    limits: dict[str, IntOrString] | None = None
-    """Maximum resources, for example `memory: 256Mi`."""
-    requests: dict[str, IntOrString] | None = None
-    """Guaranteed resources, for example `cpu: 100m`."""
 
-
-class Toleration(ApiModel):
-    """A Pod toleration, as in a Pod spec."""
-
-    key: str | None = None
-    """Taint key the toleration applies to; empty matches all keys (with operator Exists)."""
-    operator: Literal["Exists", "Equal"] | None = None
-    """Exists or Equal (the default)."""
-    value: str | None = None
-    """Taint value to match with operator Equal."""
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
-    """Taint effect to match; empty matches all effects."""
-    toleration_seconds: int | None = None
-    """For NoExecute: how long the Pod stays bound after the taint appears."""
+def _day_exists(text: str) -> str:
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        message = f"excludeDates: {text} does not exist (the month has fewer days)"
+        raise ValueError(message) from None
+    return text
 
 
 # A local date (in the ScheduledJob's time zone), as ISO 8601 writes it.
 LocalDate = Annotated[
     str,
-    StringConstraints(
-        min_length=10, max_length=10, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
-    ),
+    StringConstraints(min_length=10, max_length=10, pattern=_LOCAL_DATE),
+    AfterValidator(_day_exists),
+    Field(json_schema_extra={"x-kubernetes-validations": [_DAY_EXISTS]}),
 ]
 
 
@@ -207,10 +230,12 @@ _SPEC_RULES: list[JsonValue] = [
         field_path=".ttlSecondsAfterRun",
     ),
     cel(
-        "!has(self.successfulRunsHistoryLimit) || !has(self.ttlSecondsAfterFinished) "
-        "|| self.successfulRunsHistoryLimit == 0 || self.ttlSecondsAfterFinished > 0",
+        "!has(self.ttlSecondsAfterFinished) || self.ttlSecondsAfterFinished > 0 || "
+        "((!has(self.successfulRunsHistoryLimit) || self.successfulRunsHistoryLimit == 0) "
+        "&& (!has(self.failedRunsHistoryLimit) || self.failedRunsHistoryLimit == 0))",
         "ttlSecondsAfterFinished: 0 deletes finished runs at once, which contradicts keeping "
-        "successfulRunsHistoryLimit runs; set it above 0 or the limit to 0",
+        "successfulRunsHistoryLimit or failedRunsHistoryLimit runs; set it above 0 or both "
+        "limits to 0",
         field_path=".ttlSecondsAfterFinished",
     ),
     cel(
@@ -256,9 +281,7 @@ class ScheduledJobSpec(ApiModel):
     for this ScheduledJob (the same across operator restarts and replicas), so that many
     ScheduledJobs sharing a schedule do not all start in the same second. Above 0, the operator
     starts the runs itself."""
-    exclude_dates: Annotated[list[LocalDate], Field(max_length=1000)] = Field(
-        default_factory=list
-    )
+    exclude_dates: Annotated[list[LocalDate], Field(max_length=1000)] = Field(default_factory=list)
     """Local dates (YYYY-MM-DD in timeZone) on which scheduled runs do not start, for example
     public holidays. The operator starts the runs itself when any are set."""
     misfire: Misfire | None = None
@@ -290,7 +313,9 @@ class ScheduledJobSpec(ApiModel):
     """How many failed runs (Jobs) to keep."""
     ttl_seconds_after_finished: Annotated[int, Field(ge=0)] | None = None
     """Delete a finished run this long after it ended, whatever the history limits say."""
-    image: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None
+    image: (
+        Annotated[str, StringConstraints(min_length=1, max_length=512, pattern=r"^\S+$")] | None
+    ) = None
     """Container image of the runtime; default from the operator's settings."""
     resources: Resources | None = None
     """Compute resources of the job's container."""
@@ -298,17 +323,69 @@ class ScheduledJobSpec(ApiModel):
     """ServiceAccount the run's Pod uses; default the namespace's `default`."""
     env: Annotated[list[EnvVar], Field(max_length=64)] = Field(default_factory=list)
     """Extra environment variables for the job's container."""
-    node_selector: dict[str, str] = Field(default_factory=dict)
+    node_selector: Annotated[dict[QualifiedName, LabelValue], Field(max_length=64)] = Field(
+        default_factory=dict,
+        json_schema_extra={"x-kubernetes-validations": [qualified_keys("nodeSelector")]},
+    )
     """Node labels the run's Pod must be scheduled on."""
-    tolerations: list[Toleration] = Field(default_factory=list)
+    tolerations: Annotated[list[Toleration], Field(max_length=32)] = Field(default_factory=list)
     """Taints the run's Pod tolerates."""
-    pod_labels: dict[str, str] = Field(default_factory=dict)
+    pod_labels: Annotated[dict[QualifiedName, LabelValue], Field(max_length=64)] = Field(
+        default_factory=dict,
+        json_schema_extra={"x-kubernetes-validations": [qualified_keys("podLabels")]},
+    )
     """Extra labels for the run's Pods (the operator's own labels win on conflict)."""
-    pod_annotations: dict[str, str] = Field(default_factory=dict)
+    pod_annotations: Annotated[dict[QualifiedName, AnnotationValue], Field(max_length=64)] = Field(
+        default_factory=dict,
+        json_schema_extra={"x-kubernetes-validations": [qualified_keys("podAnnotations")]},
+    )
     """Extra annotations for the run's Pods."""
 
     # CEL cannot type `data` (its values are a union), so these checks run in the operator
-    # and surface as Ready=False with reason InvalidSpec.
+    # and surface as Ready=False with reason InvalidSpec. Keys are shown cut short: a message
+    # must not grow with what a user wrote.
+    @field_validator("data", mode="before")
+    @classmethod
+    def _data_is_flat(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for key, value in data.items():
+            if not re.fullmatch(DATA_KEY, str(key)) or len(str(key)) > DATA_KEY_MAX_LENGTH:
+                message = (
+                    f"key {shown(key)} is not a data key: start with a letter or _, then "
+                    f"letters, digits or _ (at most {DATA_KEY_MAX_LENGTH})"
+                )
+                raise ValueError(message)
+            if value is None or isinstance(value, dict | list):
+                kind = (
+                    "null"
+                    if value is None
+                    else "an object"
+                    if isinstance(value, dict)
+                    else "a list"
+                )
+                message = (
+                    f"{key} is {kind}: data values are strings, integers, numbers or booleans; "
+                    "pass structured data as a JSON string"
+                )
+                raise ValueError(message)
+        return data
+
+    @field_validator("data", mode="after")
+    @classmethod
+    def _data_fits_the_environment(
+        cls, data: dict[str, str | int | float | bool]
+    ) -> dict[str, str | int | float | bool]:
+        size = len(json.dumps(data, sort_keys=True, separators=(",", ":")))
+        if size > DATA_MAX_JSON_LENGTH:
+            message = (
+                f"the data map is {size} characters as JSON, above the limit of "
+                f"{DATA_MAX_JSON_LENGTH} (it reaches the run as one environment variable); "
+                "pass large inputs by reference (dataFrom, or a ConfigMap the job reads)"
+            )
+            raise ValueError(message)
+        return data
+
     @model_validator(mode="after")
     def _data_keys_are_unique(self) -> ScheduledJobSpec:
         both = sorted(set(self.data) & {source.key for source in self.data_from})

@@ -23,6 +23,12 @@ def _literal(name: str, value: str) -> dict[str, Any]:
     return {"name": name, "value": value}
 
 
+def _verbatim(name: str, value: str) -> dict[str, Any]:
+    """A literal the kubelet must not expand: user input such as a data value reading
+    `$(BASEJOB_JOB)` reaches the job as written (the kubelet turns `$$` into `$`)."""
+    return _literal(name, value.replace("$", "$$"))
+
+
 def _downward(name: str, field_path: str) -> dict[str, Any]:
     return {"name": name, "valueFrom": {"fieldRef": {"fieldPath": field_path}}}
 
@@ -31,17 +37,18 @@ def _context_env(spec: ScheduledJobSpec, settings: RunSettings) -> list[dict[str
     env = []
     context = spec.context
     if context.tenant_id is not None:
-        env.append(_literal(contract.TENANT_ID, str(context.tenant_id)))
+        env.append(_verbatim(contract.TENANT_ID, str(context.tenant_id)))
         user = context.application_user_id
         if user is None:
             user = settings.default_admin_user_id
         if user is not None:
-            env.append(_literal(contract.APPLICATION_USER_ID, str(user)))
+            env.append(_verbatim(contract.APPLICATION_USER_ID, str(user)))
     return env
 
 
 def _data_env(spec: ScheduledJobSpec) -> list[dict[str, Any]]:
-    env = [_literal(contract.DATA, json.dumps(spec.data, sort_keys=True, separators=(",", ":")))]
+    data = json.dumps(spec.data, sort_keys=True, separators=(",", ":"))
+    env = [_verbatim(contract.DATA, data)]
     secret_keys = []
     for source in spec.data_from:
         if source.secret_key_ref is not None:

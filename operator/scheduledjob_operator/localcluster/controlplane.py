@@ -112,9 +112,7 @@ class ControlPlane:
         For fault tests: the same command (ports, data, certificates), a fresh log file, and
         back only once the API server answers /readyz again.
         """
-        index = next(
-            (i for i, process in enumerate(self._processes) if process.name == name), None
-        )
+        index = next((i for i, process in enumerate(self._processes) if process.name == name), None)
         if index is None:
             message = f"no component {name!r} runs in this control plane"
             raise ControlPlaneError(message)

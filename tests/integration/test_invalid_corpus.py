@@ -1,0 +1,170 @@
+"""A corpus of invalid ScheduledJobs against the real API server and operator, in one namespace.
+
+Every case is created at once, then all outcomes are awaited in one pass: 422 at admission, or
+Ready=False with the expected reason from the operator. Valid ScheduledJobs created alongside
+still become Ready, injection-like data reaches the run literally, and the operator stays
+healthy without a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from basejob import contract
+from scheduledjob_operator import naming
+from scheduledjob_operator.api import v1alpha1
+from scheduledjob_operator.localcluster.nodeagent import podenv
+from support import invalid_scheduledjobs as corpus
+
+from .conftest import RunningOperator
+from .helpers import ScheduledJobs, scheduledjob, wait_for
+
+VALID = {
+    "valid-alongside": scheduledjob("valid-alongside"),
+    corpus.LONG_VALID_NAME: scheduledjob(corpus.LONG_VALID_NAME),
+    "literal-data": scheduledjob("literal-data", data=corpus.LITERAL_DATA),
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one manifest: the API server's refusal, or the object's Ready condition."""
+
+    status: int | None = None
+    message: str = ""
+    ready: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CorpusRun:
+    """The namespace the corpus was applied in and every case's outcome."""
+
+    namespace: str
+    outcomes: dict[str, Outcome]
+    log_offset: int
+
+
+def _ready(item: dict[str, Any]) -> dict[str, Any] | None:
+    """The Ready condition when it describes the current generation."""
+    for condition in (item.get("status") or {}).get("conditions") or []:
+        if (
+            condition["type"] == "Ready"
+            and condition["observedGeneration"] == item["metadata"]["generation"]
+        ):
+            found: dict[str, Any] = condition
+            return found
+    return None
+
+
+@pytest.fixture(scope="module")
+def corpus_run(
+    api_client: Any, scheduledjob_crd: str, operator: RunningOperator
+) -> Iterator[CorpusRun]:
+    """Create every case and the valid ScheduledJobs in one namespace; await all outcomes."""
+    core = client.CoreV1Api(api_client)
+    namespace = f"invalid-corpus-{uuid.uuid4().hex[:6]}"
+    core.create_namespace(
+        {"metadata": {"name": namespace, "labels": {"scheduledjob.test": "true"}}}
+    )
+    log_offset = operator.log_path.stat().st_size
+    jobs = ScheduledJobs(api_client, namespace)
+    outcomes: dict[str, Outcome] = {}
+    awaited: dict[str, str] = {}  # object name -> case id
+    for case in corpus.CORPUS:
+        manifest = case.manifest()
+        try:
+            jobs.create(manifest)
+        except ApiException as error:
+            outcomes[case.id] = Outcome(error.status, json.loads(error.body)["message"])
+            continue
+        awaited[manifest["metadata"]["name"]] = case.id
+    for name, manifest in VALID.items():
+        jobs.create(manifest)
+        awaited[name] = name
+
+    def all_reported() -> dict[str, dict[str, Any]] | None:
+        items = jobs.objects.list_namespaced_custom_object(
+            v1alpha1.GROUP, v1alpha1.VERSION, namespace, v1alpha1.PLURAL
+        )["items"]
+        conditions = {item["metadata"]["name"]: _ready(item) for item in items}
+        if all(conditions.get(name) for name in awaited):
+            return {name: condition for name, condition in conditions.items() if condition}
+        return None
+
+    started = time.monotonic()
+    conditions = wait_for("every admitted ScheduledJob to report Ready", all_reported, 90)
+    print(f"all outcomes after {time.monotonic() - started:.1f}s")
+    for name, case_id in awaited.items():
+        outcomes[case_id] = Outcome(ready=conditions[name])
+    try:
+        yield CorpusRun(namespace, outcomes, log_offset)
+    finally:
+        core.delete_namespace(namespace)
+
+
+@pytest.mark.parametrize("case", corpus.CORPUS, ids=[case.id for case in corpus.CORPUS])
+def test_invalid_scheduledjob_is_refused_or_reported(
+    corpus_run: CorpusRun, case: corpus.Case
+) -> None:
+    """Each invalid ScheduledJob ends as its corpus entry says: 422, or Ready=False and reason."""
+    outcome = corpus_run.outcomes[case.id]
+    if isinstance(case.expected, corpus.Refused):
+        assert 422 == outcome.status, outcome
+        assert case.expected.fragment in outcome.message
+    else:
+        assert outcome.ready is not None, outcome
+        assert ("False", case.expected.reason) == (outcome.ready["status"], outcome.ready["reason"])
+        assert case.expected.fragment in outcome.ready["message"]
+
+
+def test_valid_scheduledjobs_alongside_are_ready(api_client: Any, corpus_run: CorpusRun) -> None:
+    """The valid ScheduledJobs are Ready, a name above 52 characters gets a hashed CronJob, and
+    only the valid ones have CronJobs."""
+    statuses = {name: (corpus_run.outcomes[name].ready or {}).get("status") for name in VALID}
+    assert dict.fromkeys(VALID, "True") == statuses
+    cron_jobs = client.BatchV1Api(api_client).list_namespaced_cron_job(corpus_run.namespace).items
+    expected = {naming.cronjob_name(name) for name in VALID}
+    assert expected == {cron_job.metadata.name for cron_job in cron_jobs}
+    assert naming.cronjob_name(corpus.LONG_VALID_NAME) != corpus.LONG_VALID_NAME
+
+
+def test_injection_like_data_reaches_the_run_literally(
+    api_client: Any, corpus_run: CorpusRun
+) -> None:
+    """BASEJOB_DATA in the CronJob resolves, with the kubelet's `$(VAR)` rules, to the data as
+    written: shell, SQL and template text is data, never interpreted."""
+    cron_job = client.BatchV1Api(api_client).read_namespaced_cron_job(
+        "literal-data", corpus_run.namespace, _preload_content=False
+    )
+    template = json.loads(cron_job.data)["spec"]["jobTemplate"]["spec"]["template"]
+    container = template["spec"]["containers"][0]
+    declared: dict[str, str] = {}
+    for variable in container["env"]:
+        if "value" in variable:
+            declared[variable["name"]] = podenv.expand(variable["value"], declared)
+    written = json.dumps(corpus.LITERAL_DATA, sort_keys=True, separators=(",", ":"))
+    assert written == declared[contract.DATA]
+
+
+def test_operator_stays_healthy_without_tracebacks(
+    corpus_run: CorpusRun, operator: RunningOperator
+) -> None:
+    """After the corpus, /healthz and /metrics answer and the log since holds no traceback."""
+    for url in (operator.health_url, operator.metrics_url):
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
+            assert 200 == response.status
+    assert operator.process.poll() is None
+    with operator.log_path.open("rb") as log:
+        log.seek(corpus_run.log_offset)
+        written = log.read().decode(errors="replace")
+    assert "Traceback" not in written, written[-4000:]
