@@ -14,6 +14,7 @@ so a deleted ScheduledJob's series disappear instead of keeping their last value
 from __future__ import annotations
 
 import datetime
+import functools
 import itertools
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -151,10 +152,25 @@ def _expected_interval(
     schedule = parsed or _running_schedule(spec, status)
     if schedule is None:
         return None
+    day = now.astimezone(datetime.UTC).date()
     try:
-        return longest_interval(schedule, after=now, time_zone=str(spec.get("timeZone") or "UTC"))
+        return _daily_interval(schedule, str(spec.get("timeZone") or "UTC"), day)
     except schedules.ScheduleError:
-        return longest_interval(schedule, after=now)
+        return _daily_interval(schedule, "UTC", day)
+
+
+@functools.lru_cache(maxsize=4096)
+def _daily_interval(
+    schedule: schedules.CronSchedule, time_zone: str, day: datetime.date
+) -> float | None:
+    """`longest_interval` from the start of `day`, computed once a day per schedule and zone.
+
+    Reconciles of a sub-minute schedule come several times per fire time; walking its next
+    2000 fire times each time was most of the operator's CPU for such schedules (precision
+    benchmark), and a horizon of 400 days does not care which hour of the day it starts.
+    """
+    start = datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.UTC)
+    return longest_interval(schedule, after=start, time_zone=time_zone)
 
 
 def _running_schedule(
