@@ -64,7 +64,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
   verbs: [update]
 - apiGroups: [batch]
   resources: [jobs]
-  # create: triggered and one-shot runs; delete: concurrencyPolicy Replace stops the active run.
+  # create: triggered, one-shot and operator-started runs; delete: concurrencyPolicy Replace
+  # stops the active run, and the history limits of operator-started runs.
   verbs: [list, watch, create, delete]
 - apiGroups: [""]
   resources: [pods]
