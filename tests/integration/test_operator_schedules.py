@@ -26,7 +26,7 @@ __all__ = ["jobs", "private"]  # fixtures used by the tests below
 KEEP_ALL = {"successfulRunsHistoryLimit": 100, "failedRunsHistoryLimit": 100}
 
 
-def _manifest(name: str, schedule: str, **spec: Any) -> dict[str, Any]:
+def _manifest(name: str, schedule: str | None, **spec: Any) -> dict[str, Any]:
     env = [{"name": "PYTHONPATH", "value": str(TESTS)}]
     return scheduledjob(
         name,
@@ -200,15 +200,22 @@ def test_misfire_policy_after_an_operator_outage(
 def test_two_operators_at_once_start_each_fire_time_exactly_once(
     private: Private, jobs: ScheduledJobs, tmp_path: Path
 ) -> None:
-    """Even without leader election, two replicas never start a fire time twice or skip one."""
+    """Even without leader election, two replicas never start a fire time twice or skip one,
+    never make two CronJobs for one ScheduledJob, never start a one-shot twice."""
     second = start_operator(private.kubeconfig, tmp_path / "second.log")
     try:
         wait_healthy(second)
         jobs.create(_manifest("twice", "0/2 * * * * ?"))
+        jobs.create(_manifest("cron-twice", "0 1 * * *"))
+        jobs.create(_manifest("once-twice", None, delay="2s"))
         jobs.wait_ready("twice")
         wait_for("six runs", lambda: len(_runs(jobs, "twice")) >= 6, timeout=40)
+        wait_for("the one-shot's run", lambda: _runs(jobs, "once-twice"), timeout=30)
     finally:
         assert 0 == stop_operator(second)
+    batch = client.BatchV1Api(jobs.objects.api_client)
+    cronjobs = [cj.metadata.name for cj in batch.list_namespaced_cron_job(jobs.namespace).items]
+    assert (["cron-twice"], 1) == (cronjobs, len(_runs(jobs, "once-twice")))
     fires = _fire_times(jobs, "twice")
     gaps = {(later - earlier).total_seconds() for earlier, later in itertools.pairwise(fires)}
     assert ({2.0}, len(fires)) == (gaps, len(set(fires)))
