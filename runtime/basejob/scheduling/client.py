@@ -369,9 +369,17 @@ def _when(ref: ScheduledJobRef) -> str:
     return f"once after {ref.delay}"
 
 
+def _applied_fields(scheduledjob: Mapping[str, Any]) -> tuple[Any, ...]:
+    metadata = scheduledjob.get("metadata") or {}
+    return (scheduledjob.get("spec"), metadata.get("labels"), metadata.get("annotations"))
+
+
 def _change(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> Change:
+    """What an apply did to what it can change: spec, labels, annotations.
+
+    Not the resourceVersion: the operator's status updates change it too, and one can land
+    between our read and our apply.
+    """
     if before is None:
         return "created"
-    old = (before.get("metadata") or {}).get("resourceVersion")
-    new = (after.get("metadata") or {}).get("resourceVersion")
-    return "unchanged" if old == new else "configured"
+    return "unchanged" if _applied_fields(before) == _applied_fields(after) else "configured"

@@ -24,7 +24,7 @@ class ScheduledJobRef:
     uid: str
     """Its UID: changes when it is deleted and created again under the same name."""
     resource_version: str
-    """The version read or written; unchanged after a call that changed nothing."""
+    """The version read or written (the operator's status updates move it too)."""
     generation: int
     """The spec generation (`status.conditions[].observedGeneration` follows it)."""
     job: str
