@@ -190,7 +190,16 @@ def test_misfire_policy_after_an_operator_outage(
         timeout=30,
     )
     after = _fire_times(jobs, name)
-    assert missed[expected] == [fire for fire in after if fire in missed]
+    # If the restarted operator first looks after the next fire time (a loaded machine), that
+    # one is due too and on time; the policy then applies to the due set it saw.
+    window = restarted + datetime.timedelta(seconds=6)
+    caught_up = [fire for fire in after if before[-1] < fire <= window]
+    if policy == "DoNothing":
+        assert [] == [fire for fire in caught_up if fire in missed]
+    else:
+        assert len(missed[expected]) == len(caught_up)
+        assert caught_up[-1] >= missed[-1]
+        assert [] == [fire for fire in caught_up if fire in missed[: -len(caught_up)]]
     assert len(after) == len(set(after))
     assert before == [fire for fire in after if fire <= before[-1]]
     skipped = len(missed) - len(missed[expected])
