@@ -133,17 +133,21 @@ class Cluster:
 
     def create_cronjob(self, manifest: Mapping[str, Any]) -> dict[str, Any] | None:
         """Create the CronJob; None when one of that name exists already."""
+        return self._create("cronjobs", manifest)
+
+    def _create(self, plural: str, manifest: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Create a batch/v1 object we own; None on 409 (one of that name exists)."""
         namespace = manifest["metadata"]["namespace"]
         try:
             created = self._send(
-                "POST", _path("apis", "batch", "v1", "namespaces", namespace, "cronjobs"), manifest
+                "POST", _path("apis", "batch", "v1", "namespaces", namespace, plural), manifest
             )
         except ApiException as error:
             if error.status == CONFLICT:
                 return None
             raise
         self.own_writes.record(created)
-        self.seen("cronjobs", created)
+        self.seen(plural, created)
         return created
 
     def replace_cronjob(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
@@ -163,18 +167,7 @@ class Cluster:
 
     def create_job(self, manifest: Mapping[str, Any]) -> bool:
         """Create a run's Job; False when one of that name exists already (started before)."""
-        namespace = manifest["metadata"]["namespace"]
-        try:
-            created = self._send(
-                "POST", _path("apis", "batch", "v1", "namespaces", namespace, "jobs"), manifest
-            )
-        except ApiException as error:
-            if error.status == CONFLICT:
-                return False
-            raise
-        self.own_writes.record(created)
-        self.seen("jobs", created)
-        return True
+        return self._create("jobs", manifest) is not None
 
     def delete_job(self, namespace: str, name: str) -> None:
         """Delete a run's Job and its Pods (SIGTERM to the job); a missing one is fine."""

@@ -253,7 +253,6 @@ class RunReporter:
         if count:
             new_status["missedRuns"] = int(previous.get("missedRuns", 0)) + count
             new_status["lastMissedTime"] = conditions.timestamp(found.missed[-1])
-        generation = int(body["metadata"].get("generation", 0))
         latest = conditions.timestamp(found.last_checked)
         if found.latest_honoured:
             state, reason, message = True, "RunStarted", f"The run due at {latest} started"
@@ -265,15 +264,7 @@ class RunReporter:
                 f"{int(grace.total_seconds())}s ({total} missed since creation); "
                 "check the CronJob's events and that kube-controller-manager runs"
             )
-        new_status["conditions"] = conditions.set_condition(
-            new_status["conditions"],
-            type_=ON_SCHEDULE,
-            status=state,
-            reason=reason,
-            message=message,
-            generation=generation,
-            now=now,
-        )
+        _set_on_schedule(new_status, body, (state, reason, message), now=now)
         return count, requeue
 
     def _record_schedule(
@@ -306,15 +297,7 @@ class RunReporter:
             message = f"Started {', '.join(scheduled.started)}"
         else:
             return 0
-        new_status["conditions"] = conditions.set_condition(
-            new_status["conditions"],
-            type_=ON_SCHEDULE,
-            status=state,
-            reason=reason,
-            message=message,
-            generation=int(body["metadata"].get("generation", 0)),
-            now=now,
-        )
+        _set_on_schedule(new_status, body, (state, reason, message), now=now)
         return count
 
     # -- events -------------------------------------------------------------------------------
@@ -347,3 +330,23 @@ class RunReporter:
             self.cluster.emit_event(
                 body, type_="Warning", reason="RunFailed", message=message, now=now
             )
+
+
+def _set_on_schedule(
+    new_status: dict[str, Any],
+    body: Mapping[str, Any],
+    condition: tuple[bool, str, str],
+    *,
+    now: datetime.datetime,
+) -> None:
+    """Set the OnSchedule condition (status, reason, message) in `new_status`."""
+    state, reason, message = condition
+    new_status["conditions"] = conditions.set_condition(
+        new_status["conditions"],
+        type_=ON_SCHEDULE,
+        status=state,
+        reason=reason,
+        message=message,
+        generation=int(body["metadata"].get("generation", 0)),
+        now=now,
+    )
