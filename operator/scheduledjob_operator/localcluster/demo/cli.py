@@ -97,7 +97,7 @@ def _start_first_runs(api_client: Any, names: list[str]) -> None:
                 owner_reference=cron_owner(cron_job),
                 kind="manual",
             )
-            batch.create_namespaced_job(NAMESPACE, job, _preload_content=False)
+            batch.create_namespaced_job(NAMESPACE, job, _preload_content=False).data  # noqa: B018
 
 
 def _guide(running: stack.Running) -> str:

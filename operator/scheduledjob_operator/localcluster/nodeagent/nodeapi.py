@@ -26,6 +26,13 @@ def _decode(response: Any) -> dict[str, Any]:
     return decoded
 
 
+def _drained(response: Any) -> None:
+    """Read a response we do not need: only a fully read response gives its connection back
+    to the pool; one left unread keeps its socket and the next request opens (and TLS
+    handshakes) a new one."""
+    response.data  # noqa: B018 - reading is the point
+
+
 class NodeApi:
     """Reads and writes Nodes, Leases, Pods and the Secrets/ConfigMaps Pods refer to."""
 
@@ -38,21 +45,23 @@ class NodeApi:
     def ensure_node(self, manifest: Mapping[str, Any]) -> None:
         """Create the Node, or leave an existing one (a restarted agent) in place."""
         try:
-            self.core.create_node(dict(manifest), _preload_content=False)  # type: ignore[arg-type]
+            _drained(self.core.create_node(dict(manifest), _preload_content=False))  # type: ignore[arg-type]
         except ApiException as error:
             if error.status != CONFLICT:
                 raise
 
     def patch_node_status(self, name: str, status: Mapping[str, Any]) -> None:
         """Merge `status` into the Node's status."""
-        self.core.patch_node_status(
-            name, {"status": dict(status)}, _content_type=_MERGE_PATCH, _preload_content=False
+        _drained(
+            self.core.patch_node_status(
+                name, {"status": dict(status)}, _content_type=_MERGE_PATCH, _preload_content=False
+            )
         )
 
     def delete_node(self, name: str) -> None:
         """Remove the Node (agent shutdown); a missing one is fine."""
         try:
-            self.core.delete_node(name, _preload_content=False)
+            _drained(self.core.delete_node(name, _preload_content=False))
         except ApiException as error:
             if error.status != NOT_FOUND:
                 raise
@@ -61,20 +70,24 @@ class NodeApi:
         """Create or replace the node's heartbeat Lease."""
         name = manifest["metadata"]["name"]
         try:
-            self.coordination.patch_namespaced_lease(
-                name,
-                NODE_LEASE_NAMESPACE,
-                {"spec": manifest["spec"]},
-                _content_type=_MERGE_PATCH,
-                _preload_content=False,
+            _drained(
+                self.coordination.patch_namespaced_lease(
+                    name,
+                    NODE_LEASE_NAMESPACE,
+                    {"spec": manifest["spec"]},
+                    _content_type=_MERGE_PATCH,
+                    _preload_content=False,
+                )
             )
         except ApiException as error:
             if error.status != NOT_FOUND:
                 raise
-            self.coordination.create_namespaced_lease(
-                NODE_LEASE_NAMESPACE,
-                dict(manifest),  # type: ignore[arg-type] # the client sends dicts as JSON
-                _preload_content=False,
+            _drained(
+                self.coordination.create_namespaced_lease(
+                    NODE_LEASE_NAMESPACE,
+                    dict(manifest),  # type: ignore[arg-type] # the client sends dicts as JSON
+                    _preload_content=False,
+                )
             )
 
     # -- Pods -------------------------------------------------------------------------------
@@ -105,26 +118,30 @@ class NodeApi:
     def patch_pod_status(self, pod: Mapping[str, Any], status: Mapping[str, Any]) -> None:
         """Merge `status` into the Pod's status (lists such as conditions are replaced)."""
         metadata = pod["metadata"]
-        self.core.patch_namespaced_pod_status(
-            metadata["name"],
-            metadata["namespace"],
-            {"status": dict(status)},
-            _content_type=_MERGE_PATCH,
-            _preload_content=False,
+        _drained(
+            self.core.patch_namespaced_pod_status(
+                metadata["name"],
+                metadata["namespace"],
+                {"status": dict(status)},
+                _content_type=_MERGE_PATCH,
+                _preload_content=False,
+            )
         )
 
     def delete_pod_now(self, pod: Mapping[str, Any]) -> None:
         """Remove a Pod whose containers have stopped (the kubelet's final grace-0 delete)."""
         metadata = pod["metadata"]
         try:
-            self.core.delete_namespaced_pod(
-                metadata["name"],
-                metadata["namespace"],
-                body=client.V1DeleteOptions(
-                    grace_period_seconds=0,
-                    preconditions=client.V1Preconditions(uid=metadata["uid"]),
-                ),
-                _preload_content=False,
+            _drained(
+                self.core.delete_namespaced_pod(
+                    metadata["name"],
+                    metadata["namespace"],
+                    body=client.V1DeleteOptions(
+                        grace_period_seconds=0,
+                        preconditions=client.V1Preconditions(uid=metadata["uid"]),
+                    ),
+                    _preload_content=False,
+                )
             )
         except ApiException as error:
             if error.status not in {NOT_FOUND, CONFLICT}:
