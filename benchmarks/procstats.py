@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,3 +43,13 @@ def snapshot(pid: int) -> ProcessStats:
         peak_rss_mb=_status_kb(pid, "VmHWM") / _KB_PER_MB,
         cpu_seconds=cpu_seconds(pid),
     )
+
+
+def cpu_by_process(pids: Mapping[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each named process."""
+    return {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+
+def cpu_used(before: Mapping[str, float], after: Mapping[str, float]) -> dict[str, float]:
+    """CPU seconds each process used between two `cpu_by_process` readings."""
+    return {name: after[name] - before[name] for name in after if name in before}

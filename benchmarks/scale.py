@@ -12,11 +12,19 @@ and runs, in order:
 3. The idle window: nothing is changed for `idle_seconds`; writes, reconciles, CPU seconds.
 4. One resync pass (`Controller.resync_once`, the operator's own code and settings, run from
    here so the pass has a clear start and end): its writes and duration.
+
+With `repeat` > 1, steps 1 and 2 (up to all Ready) run again that many times in all, each on a
+fresh control plane, and the ratio reported is the median: on a shared two-core machine one
+round's ratio moves by a third with the host's load. During steps 1 and 2 the CPU seconds of
+every process (etcd, API server, controller manager, operator, this benchmark) are read from
+/proc, so the report shows where the cores went.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import os
 import threading
 import time
 import uuid
@@ -55,6 +63,19 @@ _RECONCILE_SECONDS = "scheduledjob_operator_reconcile_duration_seconds_sum"
 
 
 @dataclass(frozen=True)
+class Round:
+    """One timing of the limit and of the operator, on one fresh control plane."""
+
+    direct_seconds: float
+    operator_seconds: float
+
+    @property
+    def ratio(self) -> float:
+        """Operator time over the direct-create limit."""
+        return self.operator_seconds / self.direct_seconds
+
+
+@dataclass(frozen=True)
 class ScaleResult:
     """Everything measured at one size."""
 
@@ -81,12 +102,30 @@ class ScaleResult:
     resync_seconds: float
     resync_writes: dict[str, float]
     resync_reads: dict[str, float]
+    direct_cpu: dict[str, float]  # CPU seconds by process while the CronJobs were created
+    operator_cpu: dict[str, float]  # ... from the first ScheduledJob create to all Ready
     warnings: dict[str, int] = field(default_factory=dict)
+    rounds: tuple[Round, ...] = ()  # every timing round, this result's own first
+
+    @property
+    def median_round(self) -> Round:
+        """The round of median ratio (the lower middle one for an even count)."""
+        rounds = sorted(
+            self.rounds or (Round(self.direct_seconds, self.operator_seconds),),
+            key=lambda r: r.ratio,
+        )
+        return rounds[(len(rounds) - 1) // 2]
 
     @property
     def ratio(self) -> float:
-        """Operator time over the direct-create limit."""
-        return self.operator_seconds / self.direct_seconds
+        """Operator time over the direct-create limit: the median over the rounds."""
+        return self.median_round.ratio
+
+    @property
+    def ratio_spread(self) -> tuple[float, float]:
+        """The lowest and highest ratio of the rounds."""
+        ratios = [r.ratio for r in self.rounds] or [self.median_round.ratio]
+        return min(ratios), max(ratios)
 
     @property
     def writes_per_scheduledjob(self) -> float:
@@ -230,76 +269,95 @@ def _resync_once(kubeconfig: Path, environment: dict[str, str]) -> float:
     return elapsed
 
 
-def measure(
-    size: int, *, concurrency: int, idle_seconds: float, workdir: Path, say: Callable[[str], None]
-) -> ScaleResult:
-    """Run the whole sequence at one size on a fresh control plane."""
-    with ControlPlane(with_scheduler=False) as plane:
-        say(f"N={size}: control plane up in {plane.startup_seconds:.1f}s")
-        api = cluster.api_client(plane.kubeconfig, pool_size=concurrency + 4)
-        watch_api = cluster.api_client(plane.kubeconfig)
-        cluster.install_crd(api)
-        cluster.wait_served(api)
-        for namespace in (DIRECT_NAMESPACE, OPERATOR_NAMESPACE):
-            cluster.create_namespace(api, namespace)
-        environment = cluster.operator_environment(plane.kubeconfig)
-        run_settings = operator_settings.load(environment).run
+@dataclass(frozen=True)
+class _Plane:
+    """A fresh control plane with the CRD, the namespaces and the operator's environment."""
 
-        batch = client.BatchV1Api(api)
-        manifests = direct_cronjobs(size, DIRECT_NAMESPACE, run_settings)
-        before = apiserver_metrics.scrape(api)
-        direct_seconds = _create_all(
-            lambda m: batch.create_namespaced_cron_job(DIRECT_NAMESPACE, m, _preload_content=False),
-            manifests,
-            concurrency,
-        )
-        time.sleep(QUIET_SECONDS)  # let the controller manager react, if it does
-        direct_writes = apiserver_metrics.writes(
-            apiserver_metrics.delta(before, apiserver_metrics.scrape(api))
-        )
-        direct_writes[apiserver_metrics.RequestKind("POST", "cronjobs")] -= size
-        say(f"N={size}: direct CronJob creates took {direct_seconds:.2f}s")
+    plane: ControlPlane
+    api: Any
+    watch_api: Any
+    environment: dict[str, str]
 
-        with cluster.Operator(environment, workdir / f"operator-{size}.log") as operator:
-            return _operator_phase(
-                size,
-                api=api,
-                watch_api=watch_api,
-                operator=operator,
-                concurrency=concurrency,
-                idle_seconds=idle_seconds,
-                direct_seconds=direct_seconds,
-                direct_writes=direct_writes,
-                resync=lambda: _resync_once(plane.kubeconfig, environment),
-                say=say,
-            )
+    def pids(self, operator: cluster.Operator | None = None) -> dict[str, int]:
+        """The processes whose CPU is read: the control plane's, this one's, the operator's."""
+        pids = {**self.plane.pids(), "benchmark (client and watch)": os.getpid()}
+        if operator is not None:
+            pids["scheduledjob-operator"] = operator.pid
+        return pids
 
 
-def _operator_phase(
-    size: int,
-    *,
-    api: Any,
-    watch_api: Any,
-    operator: cluster.Operator,
-    concurrency: int,
-    idle_seconds: float,
-    direct_seconds: float,
-    direct_writes: Counts,
-    resync: Callable[[], float],
-    say: Callable[[str], None],
-) -> ScaleResult:
-    objects = client.CustomObjectsApi(api)
+def _prepare(plane: ControlPlane, concurrency: int) -> _Plane:
+    api = cluster.api_client(plane.kubeconfig, pool_size=concurrency + 4)
+    cluster.install_crd(api)
+    cluster.wait_served(api)
+    for namespace in (DIRECT_NAMESPACE, OPERATOR_NAMESPACE):
+        cluster.create_namespace(api, namespace)
+    return _Plane(
+        plane,
+        api,
+        cluster.api_client(plane.kubeconfig),
+        cluster.operator_environment(plane.kubeconfig),
+    )
+
+
+@dataclass(frozen=True)
+class _Direct:
+    seconds: float
+    writes: Counts  # by others, reacting to the CronJobs
+    cpu: dict[str, float]
+
+
+def _direct_phase(setup: _Plane, size: int, concurrency: int) -> _Direct:
+    """Step 1: the limit."""
+    batch = client.BatchV1Api(setup.api)
+    run_settings = operator_settings.load(setup.environment).run
+    manifests = direct_cronjobs(size, DIRECT_NAMESPACE, run_settings)
+    before = apiserver_metrics.scrape(setup.api)
+    cpu_before = procstats.cpu_by_process(setup.pids())
+    seconds = _create_all(
+        lambda m: batch.create_namespaced_cron_job(DIRECT_NAMESPACE, m, _preload_content=False),
+        manifests,
+        concurrency,
+    )
+    cpu = procstats.cpu_used(cpu_before, procstats.cpu_by_process(setup.pids()))
+    time.sleep(QUIET_SECONDS)  # let the controller manager react, if it does
+    writes = apiserver_metrics.writes(
+        apiserver_metrics.delta(before, apiserver_metrics.scrape(setup.api))
+    )
+    writes[apiserver_metrics.RequestKind("POST", "cronjobs")] -= size
+    return _Direct(seconds, writes, cpu)
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """Step 2 up to every ScheduledJob Ready, with the readings taken before its creates."""
+
+    submit_seconds: float
+    operator_seconds: float
+    cpu: dict[str, float]
+    started: float  # monotonic
+    operator_before: procstats.ProcessStats
+    api_before: Counts
+    reconciles_before: float
+    reconcile_seconds_before: float
+
+
+def _ready_phase(setup: _Plane, size: int, concurrency: int, operator: cluster.Operator) -> _Ready:
+    """Step 2: warm the operator up, create N ScheduledJobs, wait until all are Ready."""
+    objects = client.CustomObjectsApi(setup.api)
     args = (v1alpha1.GROUP, v1alpha1.VERSION, OPERATOR_NAMESPACE, v1alpha1.PLURAL)
     manifests = [cluster.scheduledjob(f"sj-{index:05d}", JOB) for index in range(size)]
     tracker = _ReadyTracker(size)
-    list_call = client.CustomObjectsApi(watch_api).list_namespaced_custom_object
-    timeout = 120 + size * 0.5
-    _warm_up(api, operator)
+    list_call = client.CustomObjectsApi(setup.watch_api).list_namespaced_custom_object
+    timeout = _timeout(size)
+    _warm_up(setup.api, operator)
+    pids = setup.pids(operator)
     with cluster.watching(list_call, *args, seen=tracker.seen):
-        start = procstats.snapshot(operator.pid)
-        before = apiserver_metrics.scrape(api)
+        operator_before = procstats.snapshot(operator.pid)
+        api_before = apiserver_metrics.scrape(setup.api)
         reconciles_before = operator.metric(_RECONCILES)
         reconcile_seconds_before = operator.metric(_RECONCILE_SECONDS)
+        cpu_before = procstats.cpu_by_process(pids)
         started = time.monotonic()
         submit_seconds = _create_all(
             lambda m: objects.create_namespaced_custom_object(*args, m, _preload_content=False),
@@ -309,13 +367,88 @@ def _operator_phase(
         if not tracker.done.wait(timeout):
             message = f"only {len(tracker.ready)} of {size} ScheduledJobs Ready after {timeout}s"
             raise TimeoutError(message)
-        operator_seconds = tracker.done_at - started
+        cpu = procstats.cpu_used(cpu_before, procstats.cpu_by_process(pids))
+    return _Ready(
+        submit_seconds=submit_seconds,
+        operator_seconds=tracker.done_at - started,
+        cpu=cpu,
+        started=started,
+        operator_before=operator_before,
+        api_before=api_before,
+        reconciles_before=reconciles_before,
+        reconcile_seconds_before=reconcile_seconds_before,
+    )
+
+
+def _timeout(size: int) -> float:
+    return 120 + size * 0.5
+
+
+def measure(
+    size: int,
+    *,
+    concurrency: int,
+    idle_seconds: float,
+    workdir: Path,
+    say: Callable[[str], None],
+    repeat: int = 1,
+) -> ScaleResult:
+    """Run the whole sequence at one size on a fresh control plane, then the extra rounds."""
+    with ControlPlane(with_scheduler=False) as plane:
+        say(f"N={size}: control plane up in {plane.startup_seconds:.1f}s")
+        setup = _prepare(plane, concurrency)
+        direct = _direct_phase(setup, size, concurrency)
+        say(f"N={size}: direct CronJob creates took {direct.seconds:.2f}s")
+        with cluster.Operator(setup.environment, workdir / f"operator-{size}.log") as operator:
+            result = _operator_phase(
+                size,
+                setup=setup,
+                operator=operator,
+                concurrency=concurrency,
+                idle_seconds=idle_seconds,
+                direct=direct,
+                resync=lambda: _resync_once(plane.kubeconfig, setup.environment),
+                say=say,
+            )
+    rounds = [Round(result.direct_seconds, result.operator_seconds)]
+    for number in range(2, repeat + 1):
+        rounds.append(_timing_round(size, concurrency, workdir / f"operator-{size}-{number}.log"))
         say(
-            f"N={size}: all Ready after {operator_seconds:.2f}s "
-            f"(submitted in {submit_seconds:.2f}s)"
+            f"N={size}: round {number} of {repeat}: direct {rounds[-1].direct_seconds:.2f}s, "
+            f"all Ready {rounds[-1].operator_seconds:.2f}s ({rounds[-1].ratio:.2f}x)"
         )
-        _wait_quiet(api, operator, timeout=timeout)
-        settle_seconds = time.monotonic() - started - QUIET_SECONDS
+    return dataclasses.replace(result, rounds=tuple(rounds))
+
+
+def _timing_round(size: int, concurrency: int, log_path: Path) -> Round:
+    """Steps 1 and 2 only (up to all Ready), on a fresh control plane."""
+    with ControlPlane(with_scheduler=False) as plane:
+        setup = _prepare(plane, concurrency)
+        direct = _direct_phase(setup, size, concurrency)
+        with cluster.Operator(setup.environment, log_path) as operator:
+            ready = _ready_phase(setup, size, concurrency, operator)
+    return Round(direct.seconds, ready.operator_seconds)
+
+
+def _operator_phase(
+    size: int,
+    *,
+    setup: _Plane,
+    operator: cluster.Operator,
+    concurrency: int,
+    idle_seconds: float,
+    direct: _Direct,
+    resync: Callable[[], float],
+    say: Callable[[str], None],
+) -> ScaleResult:
+    api = setup.api
+    ready = _ready_phase(setup, size, concurrency, operator)
+    say(
+        f"N={size}: all Ready after {ready.operator_seconds:.2f}s "
+        f"(submitted in {ready.submit_seconds:.2f}s)"
+    )
+    _wait_quiet(api, operator, timeout=_timeout(size))
+    settle_seconds = time.monotonic() - ready.started - QUIET_SECONDS
     cronjobs: Any = client.BatchV1Api(api).list_namespaced_cron_job(OPERATOR_NAMESPACE, limit=1)
     counted = (cronjobs.metadata.remaining_item_count or 0) + len(cronjobs.items)
     if counted != size:
@@ -323,9 +456,9 @@ def _operator_phase(
         raise RuntimeError(message)
     created = apiserver_metrics.scrape(api)
     after_create = procstats.snapshot(operator.pid)
-    reconciles = operator.metric(_RECONCILES) - reconciles_before
-    reconcile_seconds = operator.metric(_RECONCILE_SECONDS) - reconcile_seconds_before
-    create_delta = _operator_side(apiserver_metrics.delta(before, created))
+    reconciles = operator.metric(_RECONCILES) - ready.reconciles_before
+    reconcile_seconds = operator.metric(_RECONCILE_SECONDS) - ready.reconcile_seconds_before
+    create_delta = _operator_side(apiserver_metrics.delta(ready.api_before, created))
     create_writes = apiserver_metrics.writes(create_delta)
     create_reads = create_delta - create_writes
     create_writes[apiserver_metrics.RequestKind("POST", "scheduledjobs")] -= size
@@ -346,16 +479,16 @@ def _operator_phase(
     return ScaleResult(
         size=size,
         concurrency=concurrency,
-        direct_seconds=direct_seconds,
-        submit_seconds=submit_seconds,
-        operator_seconds=operator_seconds,
+        direct_seconds=direct.seconds,
+        submit_seconds=ready.submit_seconds,
+        operator_seconds=ready.operator_seconds,
         settle_seconds=settle_seconds,
         create_writes=apiserver_metrics.by_label(create_writes),
         create_reads=apiserver_metrics.by_label(create_reads),
-        direct_side_writes=apiserver_metrics.by_label(direct_writes),
+        direct_side_writes=apiserver_metrics.by_label(direct.writes),
         reconciles=reconciles,
         reconcile_seconds=reconcile_seconds,
-        create_cpu_seconds=after_create.cpu_seconds - start.cpu_seconds,
+        create_cpu_seconds=after_create.cpu_seconds - ready.operator_before.cpu_seconds,
         idle_seconds=idle_seconds,
         idle_writes=apiserver_metrics.by_label(idle_writes),
         idle_reads=apiserver_metrics.by_label(_operator_side(idle_delta - idle_writes)),
@@ -367,5 +500,7 @@ def _operator_phase(
         resync_seconds=resync_seconds,
         resync_writes=apiserver_metrics.by_label(resync_writes),
         resync_reads=apiserver_metrics.by_label(_operator_side(resync_delta - resync_writes)),
+        direct_cpu=direct.cpu,
+        operator_cpu=ready.cpu,
         warnings=_warnings(operator.log_path),
     )
