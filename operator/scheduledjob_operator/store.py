@@ -96,7 +96,13 @@ class ObjectStore:
             deleted_at = self._tombstones.get(tombstone)
             if deleted_at is not None and version is not None and version <= deleted_at:
                 return  # a version from before the deletion (a late write response)
-            if _older(version, self._version_of(kind, key)):
+            held = self._version_of(kind, key)
+            if _older(version, held):
+                return
+            if not deleted and version is not None and version == held:
+                # Held already: the watch echoing a write whose response was taken in, or
+                # a listing of an unchanged object. Encoding it again was a tenth of the
+                # operator's CPU during a burst of creates.
                 return
             if deleted:
                 self._forget(kind, key)

@@ -48,6 +48,19 @@ def test_a_newer_version_replaces_and_an_older_one_is_ignored() -> None:
     assert {"version": 6} == (store.get("cronjobs", ("team-a", "a")) or {})["spec"]
 
 
+def test_the_same_version_again_is_not_taken_in_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A watch echo of a version already held (from the write's response) is not re-encoded."""
+    store = ObjectStore()
+    store.observe("cronjobs", _object("a", 5))
+    encoded: list[object] = []
+    monkeypatch.setattr("scheduledjob_operator.store._compact", encoded.append)
+    store.observe("cronjobs", _object("a", 5))
+    assert [] == encoded
+    assert {"version": 5} == (store.get("cronjobs", ("team-a", "a")) or {})["spec"]
+    store.observe("cronjobs", _object("a", 6))
+    assert 1 == len(encoded)
+
+
 def test_reads_are_copies_without_managed_fields() -> None:
     """What a reconcile reads is its own to change, and carries no managedFields."""
     store = ObjectStore()
