@@ -33,7 +33,7 @@ EXIT_CONFIGURATION = 2
 EXIT_LOST_LEADERSHIP = 3
 
 
-def _api_client() -> object:
+def _api_client(namespaces: tuple[str, ...]) -> object:
     """A client from the in-cluster service account, or from KUBECONFIG outside a cluster."""
     try:
         kube_config.load_incluster_config()  # type: ignore[no-untyped-call]
@@ -49,9 +49,13 @@ def _api_client() -> object:
     from kubernetes import client  # noqa: PLC0415 - configured just above
 
     configuration = client.Configuration.get_default_copy()
-    # One connection per reconcile thread (handlers.configure_kopf sets 16) and per Event
-    # thread, so concurrent requests do not discard and reopen connections.
-    configuration.connection_pool_maxsize = RECONCILE_THREADS + cachedcluster.EVENT_THREADS
+    # One connection per reconcile thread (handlers.configure_kopf sets 16), per Event thread
+    # and per owned-object watch (CronJobs and Jobs, per watched namespace or for all), so
+    # concurrent requests do not discard and reopen (and TLS-handshake) connections.
+    watches = 2 * max(1, len(namespaces))
+    configuration.connection_pool_maxsize = (
+        RECONCILE_THREADS + cachedcluster.EVENT_THREADS + watches
+    )
     return client.ApiClient(configuration)
 
 
@@ -115,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIGURATION
     logs.configure(settings.log_format, settings.log_level)
     try:
-        api_client = _api_client()
+        api_client = _api_client(settings.namespaces)
     except ConfigurationError as error:
         print(f"scheduledjob-operator: {error}", file=sys.stderr)
         return EXIT_CONFIGURATION
