@@ -20,7 +20,12 @@ from benchmarks import precision
 from benchmarks.latency import LatencyResult
 from benchmarks.precision import PrecisionResult
 from benchmarks.runtime import RuntimeResult
-from benchmarks.scale import DESIGN_MINIMUM_WRITES, OPERATOR_RESOURCES, ScaleResult
+from benchmarks.scale import (
+    DESIGN_MINIMUM_WRITES,
+    OPERATOR_PROCESS,
+    OPERATOR_RESOURCES,
+    ScaleResult,
+)
 from scheduledjob_operator.localcluster.binaries import find_binaries
 
 RATIO_TARGET, RATIO_AIM = 2.0, 1.5
@@ -316,7 +321,7 @@ def _cpu_section(results: Sequence[ScaleResult]) -> list[str]:
                     f"{total / seconds:.2f}" if seconds else "-",
                 )
             )
-    return lines + _table(
+    lines += _table(
         (
             "N",
             "phase",
@@ -327,6 +332,19 @@ def _cpu_section(results: Sequence[ScaleResult]) -> list[str]:
         ),
         rows,
     )
+    for r in results:
+        direct, operator_phase = sum(r.direct_cpu.values()), sum(r.operator_cpu.values())
+        if not direct:
+            continue
+        without = operator_phase - r.operator_cpu.get(OPERATOR_PROCESS, 0.0)
+        lines.append(
+            f"- N={r.size}: CPU per ScheduledJob over CPU per direct CronJob "
+            f"**{operator_phase / direct:.2f}x** (this round's time ratio "
+            f"{r.operator_seconds / r.direct_seconds:.2f}x); without the operator's own CPU "
+            f"**{without / direct:.2f}x**: the ratio an operator that used no CPU at all "
+            "would come to while both phases are CPU-bound."
+        )
+    return [*lines, ""]
 
 
 def _latency_section(result: LatencyResult) -> list[str]:

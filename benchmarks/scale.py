@@ -53,6 +53,7 @@ OPERATOR_NAMESPACE = "bench-operator"
 WARM_UP_NAMESPACE = "bench-warm-up"
 JOB = "support.sample_jobs:NoOpJob"
 OPERATOR_RESOURCES = ("scheduledjobs", "cronjobs", "events", "jobs", "pods")
+OPERATOR_PROCESS = "scheduledjob-operator"
 DESIGN_MINIMUM_WRITES = 3  # POST cronjobs, PATCH scheduledjobs/status, POST events
 QUIET_SECONDS = 5.0
 # Each look scrapes the operator's /metrics (a series per ScheduledJob): often enough to time
@@ -282,7 +283,7 @@ class _Plane:
         """The processes whose CPU is read: the control plane's, this one's, the operator's."""
         pids = {**self.plane.pids(), "benchmark (client and watch)": os.getpid()}
         if operator is not None:
-            pids["scheduledjob-operator"] = operator.pid
+            pids[OPERATOR_PROCESS] = operator.pid
         return pids
 
 
