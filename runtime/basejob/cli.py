@@ -71,6 +71,7 @@ def _run(arguments: argparse.Namespace, environ: Mapping[str, str]) -> int:
         job = registry.resolve(run_environment.job)
     except FatalError as error:
         _log.error("Could not start the job", error_type=type(error).__name__, error=str(error))
+        _report_refused_start(error, environ)
         return error.exit_code
     tracing = Tracing(TracingSettings.from_environ(environ))
     metrics = RunMetrics()
@@ -88,6 +89,29 @@ def _run(arguments: argparse.Namespace, environ: Mapping[str, str]) -> int:
         termination_message_path=Path(path) if path else None,
     )
     return outcome.exit_code
+
+
+def _report_refused_start(error: FatalError, environ: Mapping[str, str]) -> None:
+    """Write the termination message of a run that could not start, so that the
+    ScheduledJob's `status.lastRun` names the error type as for any failed run.
+
+    The environment could not be read, so whether this is a Pod is not known from it: the
+    message goes to the path the variable names, else to Kubernetes' path if it exists (the
+    kubelet creates it in every container), else nowhere (a local run).
+    """
+    named = environ.get(contract.TERMINATION_MESSAGE_PATH_VARIABLE)
+    path = Path(named) if named else Path(contract.TERMINATION_MESSAGE_PATH)
+    if not named and not path.exists():
+        return
+    outcome = runner.RunOutcome(
+        status="error",
+        exit_code=error.exit_code,
+        duration_seconds=0.0,
+        correlation_id="",  # derived from the environment that could not be read
+        error_type=type(error).__name__,
+        message=str(error),
+    )
+    runner.write_termination_message(path, outcome)
 
 
 def _list() -> int:

@@ -49,7 +49,7 @@ class RunOutcome:
             "result": {"success": "succeeded", "error": "failed"}.get(self.status, self.status),
             "errorType": self.error_type,
             "message": (self.message or "")[:512] or None,
-            "correlationId": self.correlation_id,
+            "correlationId": self.correlation_id or None,
             "durationSeconds": round(self.duration_seconds, 3),
         }
         return json.dumps({k: v for k, v in summary.items() if v is not None})
@@ -263,15 +263,16 @@ def finish_run(
     if environment.pushgateway_url:
         _push(environment.pushgateway_url, environment, metrics)
     if termination_message_path is not None:
-        try:
-            termination_message_path.write_text(outcome.termination_message())
-        except OSError as error:
-            _log.warning(
-                "Could not write the termination message",
-                path=str(termination_message_path),
-                error=str(error),
-            )
+        write_termination_message(termination_message_path, outcome)
     tracing.shutdown()
+
+
+def write_termination_message(path: Path, outcome: RunOutcome) -> None:
+    """The outcome's summary where Kubernetes reads it; a failure is logged, not raised."""
+    try:
+        path.write_text(outcome.termination_message())
+    except OSError as error:
+        _log.warning("Could not write the termination message", path=str(path), error=str(error))
 
 
 def _push(gateway: str, environment: RunEnvironment, metrics: RunMetrics) -> None:

@@ -188,10 +188,18 @@ def test_a_dead_trace_collector_changes_no_outcome(
     ],
 )
 def test_a_malformed_environment_exits_fatal_with_one_line_naming_it(
-    arguments: list[str], variables: dict[str, str], named: str
+    arguments: list[str], variables: dict[str, str], named: str, tmp_path: Path
 ) -> None:
-    """Exit 78 (retrying cannot help) and exactly one error line, naming what is wrong."""
-    completed, elapsed = _basejob(*arguments, **{contract.RUN_UID: VALID_UID, **variables})
+    """Exit 78 (retrying cannot help), one error line and a termination message naming it."""
+    termination = tmp_path / "termination"
+    completed, elapsed = _basejob(
+        *arguments,
+        **{
+            contract.RUN_UID: VALID_UID,
+            contract.TERMINATION_MESSAGE_PATH_VARIABLE: str(termination),
+            **variables,
+        },
+    )
 
     assert contract.EXIT_FATAL == completed.returncode, completed.stderr
     assert elapsed < MARGIN_SECONDS * 2
@@ -200,3 +208,6 @@ def test_a_malformed_environment_exits_fatal_with_one_line_naming_it(
     assert named in line["error"]
     assert "Traceback" not in completed.stderr
     assert [] == [text for text in completed.stderr.splitlines() if not text.startswith("{")]
+    summary = json.loads(termination.read_text())
+    assert ("failed", line["error_type"]) == (summary["result"], summary["errorType"])
+    assert named in summary["message"]
