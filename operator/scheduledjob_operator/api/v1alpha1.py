@@ -157,7 +157,7 @@ class JobContext(ApiModel):
 
 
 class EnvVar(ApiModel):
-    """An extra environment variable for the job's container (a literal value)."""
+    """An extra environment variable for the job's container."""
 
     name: Annotated[
         str,
@@ -165,7 +165,9 @@ class EnvVar(ApiModel):
     ]
     """Variable name. Names starting with BASEJOB_ are reserved for the runtime contract."""
     value: Annotated[str, StringConstraints(max_length=32768)] = ""
-    """Variable value."""
+    """Variable value. As in any container, `$(NAME)` is replaced by the value of a variable
+    defined before it (the runtime contract's `BASEJOB_*` included) and `$$` writes a single
+    `$`. Tenant, user and data values are escaped by the operator; these are not."""
 
 
 _LOCAL_DATE = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
