@@ -7,7 +7,8 @@ Needs the `bench` extra (`pip install -e '.[dev,bench]'`), the control-plane bin
 (scripts/setup.sh) and the Debian `prometheus-pushgateway`. Measures, against the real local
 control plane and with each cost beside its limit from the same run:
 
-1. reconcile throughput at each N against creating the same CronJobs directly (`scale.py`);
+1. reconcile throughput at each N against creating the same CronJobs directly (`scale.py`,
+   its steps in `scale_phases.py`);
 2. API writes per ScheduledJob, while idle and per resync pass (`scale.py`);
 3. operator memory and CPU (`scale.py`);
 4. status latency from a Job's completion to `status.lastRun` (`latency.py`);

@@ -24,13 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
-import threading
 import time
-import uuid
-from collections import Counter
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,29 +33,38 @@ from typing import Any
 from kubernetes import client
 
 from benchmarks import apiserver_metrics, cluster, procstats
-from benchmarks.apiserver_metrics import Counts
-from scheduledjob_operator import naming, planning
+from benchmarks.scale_phases import (
+    DESIGN_MINIMUM_WRITES,
+    OPERATOR_NAMESPACE,
+    OPERATOR_PROCESS,
+    OPERATOR_RESOURCES,
+    QUIET_SECONDS,
+    RECONCILE_SECONDS,
+    RECONCILES,
+    Direct,
+    Plane,
+    direct_phase,
+    operator_side,
+    prepare,
+    ready_phase,
+    ready_timeout,
+    wait_quiet,
+)
 from scheduledjob_operator import settings as operator_settings
-from scheduledjob_operator.api import v1alpha1
 from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.controller import Controller
 from scheduledjob_operator.localcluster.controlplane import ControlPlane
 from scheduledjob_operator.metrics import OperatorMetrics
 from scheduledjob_operator.reconcile import Reconciler
 
-DIRECT_NAMESPACE = "bench-direct"
-OPERATOR_NAMESPACE = "bench-operator"
-WARM_UP_NAMESPACE = "bench-warm-up"
-JOB = "support.sample_jobs:NoOpJob"
-OPERATOR_RESOURCES = ("scheduledjobs", "cronjobs", "events", "jobs", "pods")
-OPERATOR_PROCESS = "scheduledjob-operator"
-DESIGN_MINIMUM_WRITES = 3  # POST cronjobs, PATCH scheduledjobs/status, POST events
-QUIET_SECONDS = 5.0
-# Each look scrapes the operator's /metrics (a series per ScheduledJob): often enough to time
-# the end of its work to a second, rarely enough not to load it.
-QUIET_POLL_SECONDS = 1.0
-_RECONCILES = "scheduledjob_operator_reconcile_total"
-_RECONCILE_SECONDS = "scheduledjob_operator_reconcile_duration_seconds_sum"
+__all__ = [
+    "DESIGN_MINIMUM_WRITES",
+    "OPERATOR_PROCESS",
+    "OPERATOR_RESOURCES",
+    "Round",
+    "ScaleResult",
+    "measure",
+]
 
 
 @dataclass(frozen=True)
@@ -134,108 +138,6 @@ class ScaleResult:
         return sum(self.create_writes.values()) / self.size
 
 
-def _operator_side(counts: Counts) -> Counts:
-    return Counter({k: v for k, v in counts.items() if k.resource in OPERATOR_RESOURCES})
-
-
-class _ReadyTracker:
-    """Fed by a watch: notes the moment every expected ScheduledJob is Ready for its spec."""
-
-    def __init__(self, expected: int) -> None:
-        self.expected = expected
-        self.ready: set[str] = set()
-        self.done = threading.Event()
-        self.done_at = 0.0
-
-    def seen(self, event_type: str, item: dict[str, Any]) -> None:
-        name = item["metadata"]["name"]
-        ready = event_type != "DELETED" and cluster.ready_for_generation(item)
-        if ready:
-            self.ready.add(name)
-        else:
-            self.ready.discard(name)
-        if len(self.ready) >= self.expected and not self.done.is_set():
-            self.done_at = time.monotonic()
-            self.done.set()
-
-
-def _create_all(create: Callable[[Any], Any], manifests: Sequence[Any], concurrency: int) -> float:
-    """Seconds to create every manifest with `concurrency` threads (pool warmed up first).
-
-    `create` is called with `_preload_content=False` (no model built from the response) and
-    the response is read here: only a fully read response gives its connection back to the
-    client's pool. Left unread, every create opened and TLS-handshook a connection of its own,
-    which cost both the client and the API server more than the create.
-    """
-
-    def create_one(manifest: Any) -> None:
-        create(manifest).data  # noqa: B018 - reading releases the connection
-
-    with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(lambda _: None, range(concurrency)))
-        started = time.monotonic()
-        list(pool.map(create_one, manifests))
-        return time.monotonic() - started
-
-
-def direct_cronjobs(size: int, namespace: str, run: Any) -> list[dict[str, Any]]:
-    """The CronJobs the operator would build for N ScheduledJobs, as nobody's children.
-
-    Built by the operator's own `planning.plan`; the owner reference is dropped (the garbage
-    collector would delete children of a ScheduledJob that does not exist) and the managed-by
-    label changed so the operator's label-filtered watch never sees them.
-    """
-    manifests = []
-    for index in range(size):
-        body = {
-            **cluster.scheduledjob(f"sj-{index:05d}", JOB),
-            "metadata": {
-                "name": f"sj-{index:05d}",
-                "namespace": namespace,
-                "uid": str(uuid.uuid4()),
-                "generation": 1,
-            },
-        }
-        manifest = planning.plan(body, run).cron_job
-        assert manifest is not None
-        del manifest["metadata"]["ownerReferences"]
-        manifest["metadata"]["labels"][naming.MANAGED_BY_LABEL] = "scheduledjob-benchmark"
-        manifests.append(manifest)
-    return manifests
-
-
-def _warm_up(api: Any, operator: cluster.Operator) -> None:
-    """One ScheduledJob through the operator before measuring: its watches are up, its
-    imports and connections warm (kopf's /healthz answers before its first list)."""
-    cluster.create_namespace(api, WARM_UP_NAMESPACE)
-    client.CustomObjectsApi(api).create_namespaced_custom_object(
-        v1alpha1.GROUP,
-        v1alpha1.VERSION,
-        WARM_UP_NAMESPACE,
-        v1alpha1.PLURAL,
-        cluster.scheduledjob("warm-up", JOB),
-    )
-    cluster.wait_ready(api, WARM_UP_NAMESPACE, "warm-up", timeout=60)
-    _wait_quiet(api, operator, timeout=60)
-
-
-def _wait_quiet(api: Any, operator: cluster.Operator, *, timeout: float) -> None:
-    """Until the operator's reconcile count and its resources' writes stop moving."""
-    last: tuple[float, float] | None = None
-    since = time.monotonic()
-    deadline = since + timeout
-    while time.monotonic() < deadline:
-        writes = apiserver_metrics.writes(_operator_side(apiserver_metrics.scrape(api)))
-        now = (operator.metric(_RECONCILES), apiserver_metrics.total(writes))
-        if now != last:
-            last, since = now, time.monotonic()
-        elif time.monotonic() - since >= QUIET_SECONDS:
-            return
-        time.sleep(QUIET_POLL_SECONDS)
-    message = f"the operator did not go quiet within {timeout:.0f}s"
-    raise TimeoutError(message)
-
-
 def _warnings(log_path: Path) -> dict[str, int]:
     """Counts of the operator's warning and error events in its JSON log."""
     import json  # noqa: PLC0415
@@ -264,125 +166,10 @@ def _resync_once(kubeconfig: Path, environment: dict[str, str]) -> float:
     started = time.monotonic()
     asyncio.run(controller.resync_once())
     elapsed = time.monotonic() - started
-    if metrics.registry.get_sample_value(_RECONCILES, {"result": "error"}):
+    if metrics.registry.get_sample_value(RECONCILES, {"result": "error"}):
         message = "the resync pass had failed reconciles"
         raise RuntimeError(message)
     return elapsed
-
-
-@dataclass(frozen=True)
-class _Plane:
-    """A fresh control plane with the CRD, the namespaces and the operator's environment."""
-
-    plane: ControlPlane
-    api: Any
-    watch_api: Any
-    environment: dict[str, str]
-
-    def pids(self, operator: cluster.Operator | None = None) -> dict[str, int]:
-        """The processes whose CPU is read: the control plane's, this one's, the operator's."""
-        pids = {**self.plane.pids(), "benchmark (client and watch)": os.getpid()}
-        if operator is not None:
-            pids[OPERATOR_PROCESS] = operator.pid
-        return pids
-
-
-def _prepare(plane: ControlPlane, concurrency: int) -> _Plane:
-    api = cluster.api_client(plane.kubeconfig, pool_size=concurrency + 4)
-    cluster.install_crd(api)
-    cluster.wait_served(api)
-    for namespace in (DIRECT_NAMESPACE, OPERATOR_NAMESPACE):
-        cluster.create_namespace(api, namespace)
-    return _Plane(
-        plane,
-        api,
-        cluster.api_client(plane.kubeconfig),
-        cluster.operator_environment(plane.kubeconfig),
-    )
-
-
-@dataclass(frozen=True)
-class _Direct:
-    seconds: float
-    writes: Counts  # by others, reacting to the CronJobs
-    cpu: dict[str, float]
-
-
-def _direct_phase(setup: _Plane, size: int, concurrency: int) -> _Direct:
-    """Step 1: the limit."""
-    batch = client.BatchV1Api(setup.api)
-    run_settings = operator_settings.load(setup.environment).run
-    manifests = direct_cronjobs(size, DIRECT_NAMESPACE, run_settings)
-    before = apiserver_metrics.scrape(setup.api)
-    cpu_before = procstats.cpu_by_process(setup.pids())
-    seconds = _create_all(
-        lambda m: batch.create_namespaced_cron_job(DIRECT_NAMESPACE, m, _preload_content=False),
-        manifests,
-        concurrency,
-    )
-    cpu = procstats.cpu_used(cpu_before, procstats.cpu_by_process(setup.pids()))
-    time.sleep(QUIET_SECONDS)  # let the controller manager react, if it does
-    writes = apiserver_metrics.writes(
-        apiserver_metrics.delta(before, apiserver_metrics.scrape(setup.api))
-    )
-    writes[apiserver_metrics.RequestKind("POST", "cronjobs")] -= size
-    return _Direct(seconds, writes, cpu)
-
-
-@dataclass(frozen=True)
-class _Ready:
-    """Step 2 up to every ScheduledJob Ready, with the readings taken before its creates."""
-
-    submit_seconds: float
-    operator_seconds: float
-    cpu: dict[str, float]
-    started: float  # monotonic
-    operator_before: procstats.ProcessStats
-    api_before: Counts
-    reconciles_before: float
-    reconcile_seconds_before: float
-
-
-def _ready_phase(setup: _Plane, size: int, concurrency: int, operator: cluster.Operator) -> _Ready:
-    """Step 2: warm the operator up, create N ScheduledJobs, wait until all are Ready."""
-    objects = client.CustomObjectsApi(setup.api)
-    args = (v1alpha1.GROUP, v1alpha1.VERSION, OPERATOR_NAMESPACE, v1alpha1.PLURAL)
-    manifests = [cluster.scheduledjob(f"sj-{index:05d}", JOB) for index in range(size)]
-    tracker = _ReadyTracker(size)
-    list_call = client.CustomObjectsApi(setup.watch_api).list_namespaced_custom_object
-    timeout = _timeout(size)
-    _warm_up(setup.api, operator)
-    pids = setup.pids(operator)
-    with cluster.watching(list_call, *args, seen=tracker.seen):
-        operator_before = procstats.snapshot(operator.pid)
-        api_before = apiserver_metrics.scrape(setup.api)
-        reconciles_before = operator.metric(_RECONCILES)
-        reconcile_seconds_before = operator.metric(_RECONCILE_SECONDS)
-        cpu_before = procstats.cpu_by_process(pids)
-        started = time.monotonic()
-        submit_seconds = _create_all(
-            lambda m: objects.create_namespaced_custom_object(*args, m, _preload_content=False),
-            manifests,
-            concurrency,
-        )
-        if not tracker.done.wait(timeout):
-            message = f"only {len(tracker.ready)} of {size} ScheduledJobs Ready after {timeout}s"
-            raise TimeoutError(message)
-        cpu = procstats.cpu_used(cpu_before, procstats.cpu_by_process(pids))
-    return _Ready(
-        submit_seconds=submit_seconds,
-        operator_seconds=tracker.done_at - started,
-        cpu=cpu,
-        started=started,
-        operator_before=operator_before,
-        api_before=api_before,
-        reconciles_before=reconciles_before,
-        reconcile_seconds_before=reconcile_seconds_before,
-    )
-
-
-def _timeout(size: int) -> float:
-    return 120 + size * 0.5
 
 
 def measure(
@@ -397,8 +184,8 @@ def measure(
     """Run the whole sequence at one size on a fresh control plane, then the extra rounds."""
     with ControlPlane(with_scheduler=False) as plane:
         say(f"N={size}: control plane up in {plane.startup_seconds:.1f}s")
-        setup = _prepare(plane, concurrency)
-        direct = _direct_phase(setup, size, concurrency)
+        setup = prepare(plane, concurrency)
+        direct = direct_phase(setup, size, concurrency)
         say(f"N={size}: direct CronJob creates took {direct.seconds:.2f}s")
         with cluster.Operator(setup.environment, workdir / f"operator-{size}.log") as operator:
             result = _operator_phase(
@@ -424,31 +211,31 @@ def measure(
 def _timing_round(size: int, concurrency: int, log_path: Path) -> Round:
     """Steps 1 and 2 only (up to all Ready), on a fresh control plane."""
     with ControlPlane(with_scheduler=False) as plane:
-        setup = _prepare(plane, concurrency)
-        direct = _direct_phase(setup, size, concurrency)
+        setup = prepare(plane, concurrency)
+        direct = direct_phase(setup, size, concurrency)
         with cluster.Operator(setup.environment, log_path) as operator:
-            ready = _ready_phase(setup, size, concurrency, operator)
+            ready = ready_phase(setup, size, concurrency, operator)
     return Round(direct.seconds, ready.operator_seconds)
 
 
 def _operator_phase(
     size: int,
     *,
-    setup: _Plane,
+    setup: Plane,
     operator: cluster.Operator,
     concurrency: int,
     idle_seconds: float,
-    direct: _Direct,
+    direct: Direct,
     resync: Callable[[], float],
     say: Callable[[str], None],
 ) -> ScaleResult:
     api = setup.api
-    ready = _ready_phase(setup, size, concurrency, operator)
+    ready = ready_phase(setup, size, concurrency, operator)
     say(
         f"N={size}: all Ready after {ready.operator_seconds:.2f}s "
         f"(submitted in {ready.submit_seconds:.2f}s)"
     )
-    _wait_quiet(api, operator, timeout=_timeout(size))
+    wait_quiet(api, operator, timeout=ready_timeout(size))
     settle_seconds = time.monotonic() - ready.started - QUIET_SECONDS
     cronjobs: Any = client.BatchV1Api(api).list_namespaced_cron_job(OPERATOR_NAMESPACE, limit=1)
     counted = (cronjobs.metadata.remaining_item_count or 0) + len(cronjobs.items)
@@ -457,21 +244,21 @@ def _operator_phase(
         raise RuntimeError(message)
     created = apiserver_metrics.scrape(api)
     after_create = procstats.snapshot(operator.pid)
-    reconciles = operator.metric(_RECONCILES) - ready.reconciles_before
-    reconcile_seconds = operator.metric(_RECONCILE_SECONDS) - ready.reconcile_seconds_before
-    create_delta = _operator_side(apiserver_metrics.delta(ready.api_before, created))
+    reconciles = operator.metric(RECONCILES) - ready.reconciles_before
+    reconcile_seconds = operator.metric(RECONCILE_SECONDS) - ready.reconcile_seconds_before
+    create_delta = operator_side(apiserver_metrics.delta(ready.api_before, created))
     create_writes = apiserver_metrics.writes(create_delta)
     create_reads = create_delta - create_writes
     create_writes[apiserver_metrics.RequestKind("POST", "scheduledjobs")] -= size
 
     say(f"N={size}: idle for {idle_seconds:.0f}s")
-    idle_reconciles_before = operator.metric(_RECONCILES)
+    idle_reconciles_before = operator.metric(RECONCILES)
     time.sleep(idle_seconds)
     idle_end = apiserver_metrics.scrape(api)
     after_idle = procstats.snapshot(operator.pid)
     idle_delta = apiserver_metrics.delta(created, idle_end)
     idle_writes = apiserver_metrics.writes(idle_delta)
-    idle_reconciles = operator.metric(_RECONCILES) - idle_reconciles_before
+    idle_reconciles = operator.metric(RECONCILES) - idle_reconciles_before
 
     resync_seconds = resync()
     resync_delta = apiserver_metrics.delta(idle_end, apiserver_metrics.scrape(api))
@@ -492,7 +279,7 @@ def _operator_phase(
         create_cpu_seconds=after_create.cpu_seconds - ready.operator_before.cpu_seconds,
         idle_seconds=idle_seconds,
         idle_writes=apiserver_metrics.by_label(idle_writes),
-        idle_reads=apiserver_metrics.by_label(_operator_side(idle_delta - idle_writes)),
+        idle_reads=apiserver_metrics.by_label(operator_side(idle_delta - idle_writes)),
         idle_reconciles=idle_reconciles,
         idle_cpu_seconds=after_idle.cpu_seconds - after_create.cpu_seconds,
         rss_after_create_mb=after_create.rss_mb,
@@ -500,7 +287,7 @@ def _operator_phase(
         steady_rss_mb=after_idle.rss_mb,
         resync_seconds=resync_seconds,
         resync_writes=apiserver_metrics.by_label(resync_writes),
-        resync_reads=apiserver_metrics.by_label(_operator_side(resync_delta - resync_writes)),
+        resync_reads=apiserver_metrics.by_label(operator_side(resync_delta - resync_writes)),
         direct_cpu=direct.cpu,
         operator_cpu=ready.cpu,
         warnings=_warnings(operator.log_path),
