@@ -295,6 +295,13 @@ class RunReporter:
         elif scheduled.started:
             state, reason = True, "RunStarted"
             message = f"Started {', '.join(scheduled.started)}"
+        elif not wanted.spec.suspend and "nextScheduleTime" not in scheduled.status:
+            # Quartz refuses such a trigger; a ScheduledJob is valid but says it is done.
+            state, reason = False, "NoFutureFireTimes"
+            message = (
+                f"The schedule {scheduled.status['schedule']!r} fires no more (its last fire "
+                "time has passed, or every future one is excluded): nothing will run"
+            )
         else:
             return 0
         _set_on_schedule(new_status, body, (state, reason, message), now=now)

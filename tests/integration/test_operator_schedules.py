@@ -130,6 +130,26 @@ def test_jitter_delays_each_run_by_a_fixed_offset(private: Private, jobs: Schedu
     assert expected == _status(jobs, "jittery")["jitterOffsetSeconds"]
 
 
+def test_a_schedule_whose_years_are_past_says_it_fires_no_more(jobs: ScheduledJobs) -> None:
+    """`0 15 10 * * ? 2005` is valid (Ready) but OnSchedule=False: NoFutureFireTimes, no run."""
+    jobs.create(_manifest("expired", "0 15 10 * * ? 2005"))
+    status = jobs.wait_ready("expired")["status"]
+    on_schedule = wait_for(
+        "OnSchedule",
+        lambda: next(
+            (
+                c
+                for c in _status(jobs, "expired").get("conditions", [])
+                if c["type"] == "OnSchedule"
+            ),
+            None,
+        ),
+    )
+    assert ("False", "NoFutureFireTimes") == (on_schedule["status"], on_schedule["reason"])
+    assert "0 15 10 * * ? 2005" in on_schedule["message"]
+    assert ([], []) == (status.get("nextFireTimes", []), _runs(jobs, "expired"))
+
+
 def test_excluded_dates_start_nothing(jobs: ScheduledJobs) -> None:
     """With today and tomorrow excluded no run starts, and the next fire times skip both."""
     today = datetime.datetime.now(datetime.UTC).date()

@@ -30,7 +30,7 @@ Decisions:
   `CronSchedule.cron` says 0 instead.
 * A schedule that can never fire (30 February, 31W in April only, a year without a match) is
   invalid. One that has fired its last time (`0 15 10 * * ? 2005`) is valid and has no more
-  fire times.
+  fire times (the operator reports that as `OnSchedule=False`, reason `NoFutureFireTimes`).
 * Without a year field the search looks 400 years ahead (a full Gregorian cycle).
 
 Layout: `model` (the values), `fields` (items of a field), `days` (day rules with L, W, #),
