@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 
-from scheduledjob_operator import naming, pushgateway
+from scheduledjob_operator import naming, ownedwatch, pushgateway
 from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.metrics import OperatorMetrics
 from scheduledjob_operator.ownedwatch import OwnedWatch
@@ -85,7 +85,7 @@ class Controller:
         scopes: tuple[str | None, ...] = self.namespaces or (None,)
         watches = [
             OwnedWatch(self.cluster.api_client, kind, scope, self.owned_object_seen, loop)
-            for kind in ("cronjobs", "jobs")
+            for kind in ownedwatch.OWNED_KINDS
             for scope in scopes
         ]
         for owned in watches:

@@ -16,7 +16,7 @@ import kopf
 import structlog
 from kubernetes import config as kube_config
 
-from scheduledjob_operator import cachedcluster, handlers, logs
+from scheduledjob_operator import cachedcluster, handlers, logs, ownedwatch
 from scheduledjob_operator import settings as settings_module
 from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.controller import Controller
@@ -52,7 +52,7 @@ def _api_client(namespaces: tuple[str, ...]) -> object:
     # One connection per reconcile thread (handlers.configure_kopf sets 16), per Event thread
     # and per owned-object watch (CronJobs and Jobs, per watched namespace or for all), so
     # concurrent requests do not discard and reopen (and TLS-handshake) connections.
-    watches = 2 * max(1, len(namespaces))
+    watches = len(ownedwatch.OWNED_KINDS) * max(1, len(namespaces))
     configuration.connection_pool_maxsize = (
         RECONCILE_THREADS + cachedcluster.EVENT_THREADS + watches
     )

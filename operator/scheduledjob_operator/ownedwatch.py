@@ -34,6 +34,8 @@ _WATCH_SECONDS = 300  # the server ends each watch after this; we start the next
 _RETRY_SECONDS = 1.0
 _log = structlog.get_logger(__name__)
 
+# The kinds watched, each in every watched namespace (or in all): one connection each.
+OWNED_KINDS = ("cronjobs", "jobs")
 # kind (plural), event type (ADDED, MODIFIED, DELETED or LISTED), the object
 Seen = Callable[[str, str, Mapping[str, Any]], None]
 

@@ -78,30 +78,35 @@ def _run(arguments: argparse.Namespace, environ: Mapping[str, str]) -> int:
     outcome = asyncio.run(
         runner.execute_run(job, run_environment, tracing=tracing, metrics=metrics)
     )
-    path = environ.get(contract.TERMINATION_MESSAGE_PATH_VARIABLE) or (
-        None if run_environment.local else contract.TERMINATION_MESSAGE_PATH
-    )
     runner.finish_run(
         outcome,
         run_environment,
         metrics=metrics,
         tracing=tracing,
-        termination_message_path=Path(path) if path else None,
+        termination_message_path=_termination_message_path(environ, local=run_environment.local),
     )
     return outcome.exit_code
 
 
+def _termination_message_path(environ: Mapping[str, str], *, local: bool | None) -> Path | None:
+    """Where the termination message goes: the path the variable names, else Kubernetes'
+    path in a Pod (`local` False), else nowhere. With `local` None (the environment could not
+    be read, so whether this is a Pod is unknown) Kubernetes' path counts if it exists: the
+    kubelet creates it in every container."""
+    named = environ.get(contract.TERMINATION_MESSAGE_PATH_VARIABLE)
+    if named:
+        return Path(named)
+    default = Path(contract.TERMINATION_MESSAGE_PATH)
+    if local is None:
+        return default if default.exists() else None
+    return None if local else default
+
+
 def _report_refused_start(error: FatalError, environ: Mapping[str, str]) -> None:
     """Write the termination message of a run that could not start, so that the
-    ScheduledJob's `status.lastRun` names the error type as for any failed run.
-
-    The environment could not be read, so whether this is a Pod is not known from it: the
-    message goes to the path the variable names, else to Kubernetes' path if it exists (the
-    kubelet creates it in every container), else nowhere (a local run).
-    """
-    named = environ.get(contract.TERMINATION_MESSAGE_PATH_VARIABLE)
-    path = Path(named) if named else Path(contract.TERMINATION_MESSAGE_PATH)
-    if not named and not path.exists():
+    ScheduledJob's `status.lastRun` names the error type as for any failed run."""
+    path = _termination_message_path(environ, local=None)
+    if path is None:
         return
     outcome = runner.RunOutcome(
         status="error",
