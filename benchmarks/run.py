@@ -15,7 +15,7 @@ control plane and with each cost beside its limit from the same run:
 5. the runtime's start-up, memory and telemetry overhead (`runtime.py`);
 6. how late the operator starts runs of the schedules it triggers itself (`precision.py`).
 
-A full run (5000, 300 s idle, 3 rounds) takes about 45 minutes on two cores; for development
+A full run (5000, 300 s idle, 3 rounds) took 36 minutes on two cores; for development
 use `--sizes 100 --idle-seconds 20 --latency-runs 10 --repeat 1`. Writes the markdown report
 and the chart.
 """
