@@ -2,7 +2,9 @@
 
 - `InvalidSpecError`: the user's ScheduledJob cannot be run as written; retrying is useless.
   Reported as `Ready=False` with the reason and a Warning Event, never retried in a loop.
-- `ConflictError`: an object we would own exists and belongs to someone else; we do not touch it.
+- `ConflictError`: an object we would own exists and belongs to someone else (or another
+  ScheduledJob's derived names are the same as ours); we do not touch it. Reported as
+  `Ready=False` with the conflict's reason and a Warning Event.
 - `ConfigurationError`: the operator's own settings are wrong; it refuses to start.
 - `TransientError`: the world moved under a reconcile (an object vanished between two reads);
   retried with backoff like an API error.
@@ -26,10 +28,12 @@ class InvalidSpecError(OperatorError):
 
 
 class ConflictError(OperatorError):
-    """An object with our deterministic name exists and is not owned by this ScheduledJob."""
+    """An object with our deterministic name exists and is not owned by this ScheduledJob;
+    `reason` is the condition reason (CronJobConflict, JobConflict, NameConflict)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, reason: str = "CronJobConflict") -> None:
         super().__init__(message)
+        self.reason = reason
         self.message = message
 
 

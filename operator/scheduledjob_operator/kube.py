@@ -73,6 +73,7 @@ class Cluster:
         body: Mapping[str, Any],
         *,
         content_type: str = "application/json",
+        dry_run: bool = False,
     ) -> dict[str, Any]:
         """One write with a plain dict body; the decoded response.
 
@@ -83,7 +84,10 @@ class Cluster:
         method, url, headers, _, _ = self.api_client.param_serialize(
             method=method,
             resource_path=path,
-            query_params=[("fieldManager", naming.FIELD_MANAGER)],
+            query_params=[
+                ("fieldManager", naming.FIELD_MANAGER),
+                *([("dryRun", "All")] if dry_run else []),
+            ],
             header_params={"Accept": "application/json", "Content-Type": content_type},
             auth_settings=["BearerToken"],
         )
@@ -161,17 +165,43 @@ class Cluster:
         self.seen("cronjobs", replaced)
         return replaced
 
-    def delete_cronjob(self, namespace: str, name: str) -> None:
-        """Delete the CronJob (and, in the background, its Jobs); a missing one is fine."""
-        self._delete(self.batch.delete_namespaced_cron_job, namespace, name)
+    def delete_cronjob(self, namespace: str, name: str, uid: str) -> None:
+        """Delete our CronJob (and, in the background, its Jobs) if it is still the object
+        with `uid`; a missing one, or one since replaced by someone else's, is left alone."""
+        self._delete(self.batch.delete_namespaced_cron_job, namespace, name, uid)
 
     def create_job(self, manifest: Mapping[str, Any]) -> bool:
-        """Create a run's Job; False when one of that name exists already (started before)."""
+        """Create a run's Job; False when one of that name exists already (whose it is, the
+        caller checks with `read_job`)."""
         return self._create("jobs", manifest) is not None
 
-    def delete_job(self, namespace: str, name: str) -> None:
-        """Delete a run's Job and its Pods (SIGTERM to the job); a missing one is fine."""
-        self._delete(self.batch.delete_namespaced_job, namespace, name)
+    def dry_run_job(self, manifest: Mapping[str, Any]) -> None:
+        """Have the API server validate a Job without creating it (server-side dry run).
+
+        ApiException when it refuses; a name that exists already (409) means the Job itself
+        passed validation, since existence is checked last.
+        """
+        namespace = manifest["metadata"]["namespace"]
+        path = _path("apis", "batch", "v1", "namespaces", namespace, "jobs")
+        try:
+            self._send("POST", path, manifest, dry_run=True)
+        except ApiException as error:
+            if error.status != CONFLICT:
+                raise
+
+    def read_job(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """The Job as the API server has it now (never from a cache), or None."""
+        try:
+            return _decode(self.batch.read_namespaced_job(name, namespace, _preload_content=False))
+        except ApiException as error:
+            if error.status == NOT_FOUND:
+                return None
+            raise
+
+    def delete_job(self, namespace: str, name: str, uid: str) -> None:
+        """Delete a run's Job and its Pods (SIGTERM to the job) if it is still the object with
+        `uid`; a missing one, or another object that has since taken the name, is left alone."""
+        self._delete(self.batch.delete_namespaced_job, namespace, name, uid)
 
     def delete_scheduledjob(self, namespace: str, name: str, uid: str) -> None:
         """Delete the ScheduledJob itself (ttlSecondsAfterRun), only if it is still that one."""
@@ -191,11 +221,16 @@ class Cluster:
             if error.status not in {NOT_FOUND, CONFLICT}:
                 raise
 
-    def _delete(self, delete: Any, namespace: str, name: str) -> None:
+    def _delete(self, delete: Any, namespace: str, name: str, uid: str) -> None:
+        """Delete with a uid precondition: the API server deletes only that very object (409
+        when the name now belongs to another one, which is then not ours to delete)."""
+        options = client.V1DeleteOptions(
+            propagation_policy="Background", preconditions=client.V1Preconditions(uid=uid)
+        )
         try:
-            delete(name, namespace, propagation_policy="Background", _preload_content=False)
+            delete(name, namespace, body=options, _preload_content=False)
         except ApiException as error:
-            if error.status != NOT_FOUND:
+            if error.status not in {NOT_FOUND, CONFLICT}:
                 raise
 
     def list_jobs(self, namespace: str, scheduledjob: str) -> list[dict[str, Any]]:
@@ -208,8 +243,21 @@ class Cluster:
         return _items(response)
 
     def runs(self, namespace: str, scheduledjob: str) -> list[Run]:
-        """The runs of a ScheduledJob (its Jobs, found by label)."""
+        """The Jobs labelled as a ScheduledJob's runs; which are really its own, the caller
+        decides by their owners (`Run.owned_by`)."""
         return [run_from_job(job) for job in self.list_jobs(namespace, scheduledjob)]
+
+    def name_rivals(self, namespace: str, name: str) -> list[dict[str, Any]]:
+        """The other ScheduledJobs in `namespace` whose CronJob and runs would have the same
+        names as this one's (`naming.cronjob_name` shortens long names with a hash, so a
+        short name can equal another's shortened one)."""
+        derived = naming.cronjob_name(name)
+        return [
+            item
+            for item in self.list_scheduledjobs(namespace)
+            if item["metadata"]["name"] != name
+            and naming.cronjob_name(item["metadata"]["name"]) == derived
+        ]
 
     def list_owned(self, kind: str, namespace: str | None) -> dict[str, Any]:
         """The List response of every ScheduledJob (`kind` "scheduledjobs") or every CronJob

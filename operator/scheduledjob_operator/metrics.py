@@ -31,7 +31,8 @@ class OperatorMetrics:
             registry=registry,
             reconciles=Counter(
                 "scheduledjob_operator_reconcile_total",
-                "Reconciles of ScheduledJobs, by result (success, invalid, conflict, error).",
+                "Reconciles of ScheduledJobs, by result "
+                "(success, invalid, conflict, failed, error).",
                 ["result"],
                 registry=registry,
             ),

@@ -13,14 +13,28 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+import urllib3
+from kubernetes.client.exceptions import ApiException
 
 from basejob import schedules
-from scheduledjob_operator import conditions, drift, naming, scheduledjob_metrics
+from scheduledjob_operator import (
+    apierrors,
+    conditions,
+    drift,
+    forbid,
+    naming,
+    ownership,
+    scheduledjob_metrics,
+    triggers,
+)
+from scheduledjob_operator.builders.job import build_run
+from scheduledjob_operator.builders.owners import owner_reference
 from scheduledjob_operator.builders.runsettings import RunSettings
 from scheduledjob_operator.errors import ConflictError, InvalidSpecError, TransientError
 from scheduledjob_operator.kube import Cluster
 from scheduledjob_operator.planning import SPEC_HASH_ANNOTATION, Plan, PlanCache
 from scheduledjob_operator.run_metrics import RunCounters
+from scheduledjob_operator.runs import Run
 from scheduledjob_operator.runstatus import RunReporter
 
 _log = structlog.get_logger(__name__)
@@ -32,11 +46,6 @@ class Outcome:
 
     result: str
     requeue_after: float | None = None
-
-
-def _owned_by(live: Mapping[str, Any], uid: str) -> bool:
-    references = (live.get("metadata") or {}).get("ownerReferences") or []
-    return any(reference.get("uid") == uid for reference in references)
 
 
 def _needs_update(wanted: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
@@ -87,9 +96,11 @@ class Reconciler:
     ) -> Outcome:
         """Bring the ScheduledJob's CronJob, runs and status in line with its spec.
 
-        The outcome says success, invalid, conflict, deleting or deleted, and when to look
-        again (a one-shot or a fire time coming due); API errors propagate so the caller
-        retries with backoff.
+        The outcome says success, invalid, conflict, failed, deleting or deleted, and when to
+        look again (a one-shot or a fire time coming due). What no retry can change (an invalid
+        spec, a child the API server refuses, a name another object holds, an error in the
+        operator's own logic) ends as `Ready=False` with a reason and a Warning Event; API and
+        network errors propagate so the caller retries with backoff.
         """
         now = now or datetime.datetime.now(datetime.UTC)
         metadata = body["metadata"]
@@ -97,22 +108,66 @@ class Reconciler:
             self._export(body, {}, now=now)  # a deleting object has no snapshot: series go
             return Outcome("deleting")  # ownerReferences let the garbage collector clean up
         log = _log.bind(scheduledjob=metadata["name"], namespace=metadata["namespace"])
+        wanted: Plan | None = None
         try:
             wanted = self.plans.plan(body)
+            return self._converge(body, wanted, log=log, now=now)
         except InvalidSpecError as error:
             self._export(body, self._report_invalid(body, error, now=now), now=now)
             return Outcome("invalid")
-        cron_job: dict[str, Any] | None = None
-        try:
-            if wanted.cron_job is not None:
-                cron_job = self._converge_cronjob(body, wanted, wanted.cron_job, log=log, now=now)
-            else:
-                self._remove_cronjob(body, log=log)
         except ConflictError as error:
-            reported = self._report_conflict(body, error, now=now)
-            self._export(body, reported, now=now, schedule=wanted.schedule)
+            reported = self._report_failure(body, error.reason, error.message, now=now)
+            self._export(body, reported, now=now, schedule=wanted.schedule if wanted else None)
             return Outcome("conflict")
-        written = self.reporter.report(body, wanted, cron_job, now=now)
+        except Exception as error:
+            if not (apierrors.is_refusal(error) or _is_permanent(error)):
+                raise
+            return self._report_permanent(body, error, log=log, now=now)
+
+    def _report_permanent(
+        self, body: Mapping[str, Any], error: Exception, *, log: Any, now: datetime.datetime
+    ) -> Outcome:
+        """A failure no retry cures, as a condition and an Event instead of endless retries."""
+        if apierrors.is_refusal(error):
+            refused = InvalidSpecError(
+                reason="RefusedByAPIServer",
+                message="The API server refused what the operator built from this spec: "
+                + apierrors.describe(error),
+            )
+            self._export(body, self._report_invalid(body, refused, now=now), now=now)
+            return Outcome("invalid")
+        # One line, no traceback: `where` names the place.
+        log.error(
+            "Reconcile failed; not retried before the next resync",
+            error=apierrors.describe(error),
+            error_type=type(error).__name__,
+            where=_where(error),
+        )
+        message = (
+            f"The operator could not reconcile this spec ({type(error).__name__}: "
+            f"{apierrors.describe(error)}); it tries again at the next resync"
+        )
+        self._export(body, self._report_failure(body, "ReconcileFailed", message, now=now), now=now)
+        return Outcome("failed")
+
+    def _converge(
+        self, body: Mapping[str, Any], wanted: Plan, *, log: Any, now: datetime.datetime
+    ) -> Outcome:
+        metadata = body["metadata"]
+        self._check_name_rivals(body, log=log)
+        labelled = self.cluster.runs(metadata["namespace"], metadata["name"])
+        cron_job: dict[str, Any] | None = None
+        held: str | None = None
+        if wanted.cron_job is not None:
+            cron_job, held = self._converge_cronjob(
+                body, wanted, wanted.cron_job, labelled=labelled, log=log, now=now
+            )
+        else:
+            self._remove_cronjob(body, log=log, why="the operator starts the runs itself")
+            self._validate_run(body, wanted, now=now)
+        owners = {metadata["uid"], (cron_job or {}).get("metadata", {}).get("uid")} - {None}
+        runs = _owned_runs(labelled, frozenset(str(uid) for uid in owners))
+        written = self.reporter.report(body, wanted, cron_job, runs=runs, held=held, now=now)
         if written.deleted:
             return Outcome("deleted")
         self._export(body, written.status, now=now, schedule=wanted.schedule)
@@ -144,12 +199,25 @@ class Reconciler:
         wanted: Plan,
         manifest: dict[str, Any],
         *,
+        labelled: list[Run],
         log: Any,
         now: datetime.datetime,
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], str | None]:
+        """The CronJob as it now is, and what holds it suspended (None: nothing does)."""
         name = manifest["metadata"]["name"]
         namespace = manifest["metadata"]["namespace"]
+        uid = body["metadata"]["uid"]
         live = self.cluster.get_cronjob(namespace, name)
+        if live is not None and not ownership.owned_by(live, uid):
+            live = self.cluster.read_cronjob(namespace, name)  # the store holds ours only
+        owners = frozenset({uid, *([live["metadata"]["uid"]] if live else [])})
+        held = forbid.holding_run(
+            wanted.spec,
+            _owned_runs(labelled, owners),
+            trigger_pending=triggers.pending_token(body) is not None,
+        )
+        if held is not None:  # the plan is shared: hold a copy
+            manifest = {**manifest, "spec": {**manifest["spec"], "suspend": True}}
         if live is None:
             created = self.cluster.create_cronjob(manifest)
             if created is not None:
@@ -163,39 +231,101 @@ class Reconciler:
                     ),
                     now=now,
                 )
-                return created
+                return created, held
             # It exists after all: someone else's, or ours and not yet seen by the watch.
             live = self.cluster.read_cronjob(namespace, name)
             if live is None:
                 message = f"CronJob {name} existed on create and was gone on read"
                 raise TransientError(message)
-        if not _owned_by(live, body["metadata"]["uid"]):
+        if not ownership.owned_by(live, uid):
             message = (
-                f"CronJob {name} already exists and is not owned by this ScheduledJob; rename "
-                "or delete that CronJob (the operator never modifies objects it does not own)"
+                f"CronJob {name} already exists and {ownership.describe_owner(live)}, not by "
+                "this ScheduledJob; rename or delete that CronJob (the operator never modifies "
+                "objects it does not own)"
             )
             raise ConflictError(message)
         if not _needs_update(manifest, live):
-            return live
+            return live, held
         replaced = self.cluster.replace_cronjob(_merged_for_replace(manifest, live))
-        log.info("Updated CronJob", cronjob=name)
-        self.cluster.emit_event(
-            body,
-            type_="Normal",
-            reason="UpdatedCronJob",
-            message=f"Updated CronJob {name} to match the ScheduledJob",
-            now=now,
-        )
-        return replaced
+        log.info("Updated CronJob", cronjob=name, held_for=held)
+        self.cluster.emit_event(body, now=now, **_update_event(name, live, manifest, held))
+        return replaced, held
 
-    def _remove_cronjob(self, body: Mapping[str, Any], *, log: Any) -> None:
-        """A one-shot has no CronJob: remove ours if the spec had a schedule before."""
+    def _remove_cronjob(self, body: Mapping[str, Any], *, log: Any, why: str) -> None:
+        """Remove our CronJob, if there is one: the spec no longer has the CronJob start runs
+        (a one-shot, an operator-started schedule), or this ScheduledJob lost its names."""
         metadata = body["metadata"]
         name = naming.cronjob_name(metadata["name"])
         live = self.cluster.get_cronjob(metadata["namespace"], name)
-        if live is not None and _owned_by(live, metadata["uid"]):
-            self.cluster.delete_cronjob(metadata["namespace"], name)
-            log.info("Deleted CronJob", cronjob=name, why="the ScheduledJob now runs once")
+        if live is not None and ownership.owned_by(live, metadata["uid"]):
+            self.cluster.delete_cronjob(metadata["namespace"], name, live["metadata"]["uid"])
+            log.info("Deleted CronJob", cronjob=name, why=why)
+
+    def _check_name_rivals(self, body: Mapping[str, Any], *, log: Any) -> None:
+        """ConflictError when an older ScheduledJob derives the same CronJob and run names.
+
+        The older one keeps them (creation times have whole seconds: within the same second,
+        the one whose CronJob exists, then the lower uid); this one starts nothing (and gives
+        up a CronJob it may have made while the older one was not yet in view) until it is
+        renamed or the other goes.
+        """
+        metadata = body["metadata"]
+        rivals = self.cluster.name_rivals(metadata["namespace"], metadata["name"])
+        if not rivals:
+            return
+        derived = naming.cronjob_name(metadata["name"])
+        live = self.cluster.get_cronjob(metadata["namespace"], derived) or {}
+
+        def seniority(item: Mapping[str, Any]) -> tuple[str, bool, str]:
+            uid = str(item["metadata"].get("uid") or "")
+            created = str(item["metadata"].get("creationTimestamp") or "")
+            return (created, not ownership.owned_by(live, uid), uid)
+
+        older = sorted(
+            (seniority(rival), rival["metadata"]["name"])
+            for rival in rivals
+            if seniority(rival) < seniority(body)
+        )
+        if not older:
+            return
+        self._remove_cronjob(body, log=log, why="an older ScheduledJob derives the same names")
+        message = (
+            f"ScheduledJob {older[0][1]}, created earlier, derives the same CronJob and run "
+            f"names ({derived}; names above {naming.CRONJOB_NAME_MAX_LENGTH} characters are "
+            "shortened with a hash); rename this ScheduledJob: it starts no runs until then"
+        )
+        raise ConflictError(message, reason="NameConflict")
+
+    def _validate_run(
+        self, body: Mapping[str, Any], wanted: Plan, *, now: datetime.datetime
+    ) -> None:
+        """Have the API server check a run built from this generation before Ready says True.
+
+        The operator creates these runs itself, at fire or due time: without this, a spec the
+        Job API refuses would show Ready=True and never run. A server-side dry run, once per
+        generation (a Ready condition for it shows it passed); a refusal raises.
+        """
+        previous = conditions.find((body.get("status") or {}).get("conditions") or [], "Ready")
+        generation = int(body["metadata"].get("generation", 0))
+        if previous and (previous.get("status"), previous.get("observedGeneration")) == (
+            "True",
+            generation,
+        ):
+            return
+        metadata = body["metadata"]
+        if wanted.schedule is None:
+            name = naming.cronjob_name(metadata["name"]) + "-once"
+        else:
+            name = naming.scheduled_run_name(metadata["name"], now)
+        job = build_run(
+            wanted.template,
+            name=name,
+            namespace=metadata["namespace"],
+            owner_reference=owner_reference(wanted.owner),
+            kind="once" if wanted.schedule is None else "scheduled",
+            fire_time=conditions.timestamp(now) if wanted.schedule is not None else None,
+        )
+        self.cluster.dry_run_job(job)
 
     # -- status -----------------------------------------------------------------------------
 
@@ -240,23 +370,71 @@ class Reconciler:
             )
         return new_status
 
-    def _report_conflict(
-        self, body: Mapping[str, Any], error: ConflictError, *, now: datetime.datetime
+    def _report_failure(
+        self, body: Mapping[str, Any], reason: str, message: str, *, now: datetime.datetime
     ) -> dict[str, Any]:
+        """Ready=False with `reason` for this generation, and a Warning Event when it is news."""
         previous = body.get("status") or {}
         generation = int(body["metadata"].get("generation", 0))
         updated = conditions.set_condition(
             previous.get("conditions") or [],
             type_=conditions.READY,
             status=False,
-            reason="CronJobConflict",
-            message=error.message,
+            reason=reason,
+            message=message,
             generation=generation,
             now=now,
         )
         new_status = {**previous, "observedGeneration": generation, "conditions": updated}
         if self._write_status(body, new_status):
-            self.cluster.emit_event(
-                body, type_="Warning", reason="CronJobConflict", message=error.message, now=now
-            )
+            self.cluster.emit_event(body, type_="Warning", reason=reason, message=message, now=now)
         return new_status
+
+
+def _owned_runs(labelled: list[Run], owners: frozenset[str]) -> list[Run]:
+    """The labelled Jobs that really are this ScheduledJob's runs (by owner uid)."""
+    return [run for run in labelled if run.owned_by(owners)]
+
+
+def _update_event(
+    name: str, live: Mapping[str, Any], manifest: Mapping[str, Any], held: str | None
+) -> dict[str, str]:
+    """The Event for a CronJob update: a hold taken or released, or a spec change."""
+    was_held = bool((live.get("spec") or {}).get("suspend"))
+    now_held = bool(manifest["spec"].get("suspend"))
+    if held is not None and not was_held:
+        return {
+            "type_": "Normal",
+            "reason": "HeldCronJob",
+            "message": f"Suspended CronJob {name} while {held} (concurrencyPolicy Forbid)",
+        }
+    if was_held and not now_held:
+        return {
+            "type_": "Normal",
+            "reason": "UpdatedCronJob",
+            "message": f"Updated CronJob {name} to match the ScheduledJob (no hold any more)",
+        }
+    return {
+        "type_": "Normal",
+        "reason": "UpdatedCronJob",
+        "message": f"Updated CronJob {name} to match the ScheduledJob",
+    }
+
+
+# Failures a retry may cure: the API server or the network. Anything else raised while
+# reconciling (arithmetic on extreme values, a bug) would fail the same way every time.
+_TRANSIENT = (ApiException, TransientError, OSError, urllib3.exceptions.HTTPError)
+
+
+def _is_permanent(error: BaseException) -> bool:
+    return not isinstance(error, _TRANSIENT)
+
+
+def _where(error: BaseException) -> str:
+    """file:line of the innermost frame, to find a permanent failure without a traceback."""
+    trace = error.__traceback__
+    while trace is not None and trace.tb_next is not None:
+        trace = trace.tb_next
+    if trace is None:
+        return "?"
+    return f"{trace.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{trace.tb_lineno}"

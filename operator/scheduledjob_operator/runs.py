@@ -15,6 +15,9 @@ from typing import Any, Literal
 from basejob import contract
 
 Result = Literal["Succeeded", "Failed"]
+# The CronJob controller stamps every Job it starts with the fire time it stands for; a Job
+# without it (a run-now trigger, `kubectl create job --from=cronjob/...`) was started by hand.
+CRONJOB_SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 
 
 def parse_time(value: object) -> datetime.datetime | None:
@@ -38,6 +41,15 @@ class Run:
     result: Result | None
     reason: str | None
     message: str | None
+    owner_uids: frozenset[str] = frozenset()
+    """The uids its ownerReferences name: a run is ours only when one is our ScheduledJob's
+    or our CronJob's (labels and names can be copied by anyone)."""
+    started_by_cronjob: bool = False
+    """Whether the CronJob controller started it on a fire time (not a run started by hand)."""
+
+    def owned_by(self, uids: frozenset[str]) -> bool:
+        """Whether one of the run's owners is among `uids`."""
+        return not self.owner_uids.isdisjoint(uids)
 
     @property
     def finished(self) -> bool:
@@ -75,6 +87,12 @@ def run_from_job(job: Mapping[str, Any]) -> Run:
         result=result,
         reason=reason,
         message=message,
+        owner_uids=frozenset(
+            str(reference.get("uid"))
+            for reference in metadata.get("ownerReferences") or []
+            if reference.get("uid")
+        ),
+        started_by_cronjob=CRONJOB_SCHEDULED_ANNOTATION in (metadata.get("annotations") or {}),
     )
 
 

@@ -14,10 +14,11 @@ from typing import Any
 
 import structlog
 
-from scheduledjob_operator import oneshot, triggers
+from scheduledjob_operator import oneshot, ownership, triggers
 from scheduledjob_operator.api.v1alpha1 import ScheduledJobSpec
 from scheduledjob_operator.builders.job import RunKind, build_run
 from scheduledjob_operator.conditions import timestamp
+from scheduledjob_operator.errors import ConflictError, TransientError
 from scheduledjob_operator.kube import Cluster
 from scheduledjob_operator.runs import Run, parse_time
 
@@ -71,6 +72,20 @@ class RunStarter:
                 message=f"Started {kind} run {name}",
                 now=now,
             )
+            return
+        # One of that name exists: ours when an earlier reconcile created it, never adopted
+        # when it is anybody else's (a user's Job, another ScheduledJob's run).
+        existing = self.cluster.read_job(metadata["namespace"], name)
+        if existing is None:
+            message = f"Job {name} existed on create and was gone on read"
+            raise TransientError(message)
+        if not ownership.owned_by(existing, str(owner_reference["uid"])):
+            message = (
+                f"Job {name}, the name of this ScheduledJob's {kind} run, already exists and "
+                f"{ownership.describe_owner(existing)}; the run cannot start until that Job is "
+                "renamed or deleted (the operator never adopts objects it does not own)"
+            )
+            raise ConflictError(message, reason="JobConflict")
 
     # -- run now ----------------------------------------------------------------------------
 
@@ -102,7 +117,7 @@ class RunStarter:
             return {"token": token, "time": timestamp(now)}
         if spec.concurrency_policy == "Replace":
             for run in active:
-                self.cluster.delete_job(metadata["namespace"], run.job_name)
+                self.cluster.delete_job(metadata["namespace"], run.job_name, run.uid)
         self.start(
             body,
             template,

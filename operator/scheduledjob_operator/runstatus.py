@@ -52,12 +52,17 @@ class RunReporter:
         wanted: Plan,
         cron_job: Mapping[str, Any] | None,
         *,
+        runs: list[Run],
+        held: str | None = None,
         now: datetime.datetime,
     ) -> Reported:
-        """Act on triggers and one-shots, then write the status."""
+        """Act on triggers and one-shots, then write the status.
+
+        `runs` are the ScheduledJob's own (owner uids checked); `held` says what keeps its
+        CronJob suspended under Forbid, if anything.
+        """
         metadata = body["metadata"]
         previous = body.get("status") or {}
-        runs = self.cluster.runs(metadata["namespace"], metadata["name"])
         owner = cron_owner(cron_job) if cron_job else owner_reference(wanted.owner)
         trigger = self.starter.trigger(
             body, wanted.spec, wanted.template, runs=runs, owner_reference=owner, now=now
@@ -80,7 +85,7 @@ class RunReporter:
                 owner_reference=owner,
                 now=now,
             )
-        new_status = self._run_fields(body, wanted, cron_job, runs, now=now)
+        new_status = self._run_fields(body, wanted, cron_job, runs, held=held, now=now)
         if trigger is not None or previous.get("lastTrigger"):
             new_status["lastTrigger"] = trigger or previous["lastTrigger"]
         requeue: float | None = None
@@ -122,6 +127,7 @@ class RunReporter:
         cron_job: Mapping[str, Any] | None,
         runs: list[Run],
         *,
+        held: str | None,
         now: datetime.datetime,
     ) -> dict[str, Any]:
         metadata = body["metadata"]
@@ -139,6 +145,8 @@ class RunReporter:
         if cron_job is not None:
             name = cron_job["metadata"]["name"]
             reason, message = "CronJobReady", f"CronJob {name} matches the spec"
+            if held is not None:
+                message += f"; suspended while {held} (concurrencyPolicy Forbid)"
         elif wanted.operator_reason is not None:
             reason = "OperatorScheduled"
             message = f"The operator starts the runs itself: {wanted.operator_reason}"

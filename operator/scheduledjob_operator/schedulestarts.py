@@ -128,7 +128,7 @@ class ScheduleStarter:
         )
         if decision.start and spec.concurrency_policy == "Replace":
             for run in active:
-                self.cluster.delete_job(metadata["namespace"], run.job_name)
+                self.cluster.delete_job(metadata["namespace"], run.job_name, run.uid)
         started = tuple(
             self._start(body, template, fire, owner_reference=owner_reference, now=now)
             for fire in decision.start
@@ -180,7 +180,7 @@ class ScheduleStarter:
                 key=lambda run: run.finish_time or oldest_first,
             )
             for run in finished[: max(len(finished) - limit, 0)]:
-                self.cluster.delete_job(namespace, run.job_name)
+                self.cluster.delete_job(namespace, run.job_name, run.uid)
 
 
 def _seconds_until(moment: datetime.datetime | None, now: datetime.datetime) -> float | None:

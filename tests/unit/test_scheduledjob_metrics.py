@@ -303,6 +303,9 @@ class _FakeCluster:
     def runs(self, namespace: str, scheduledjob: str) -> list[Any]:
         return []
 
+    def name_rivals(self, namespace: str, name: str) -> list[dict[str, Any]]:
+        return []
+
     def patch_status(self, namespace: str, name: str, status: Mapping[str, Any]) -> None:
         pass
 
