@@ -125,6 +125,7 @@ class ScheduleStarter:
             now=now,
             active=bool(active),
             forbid=spec.concurrency_policy == "Forbid",
+            replace=spec.concurrency_policy == "Replace",
         )
         if decision.start and spec.concurrency_policy == "Replace":
             for run in active:
