@@ -1,9 +1,10 @@
 """A corpus of invalid ScheduledJobs against the real API server and operator, in one namespace.
 
 Every case is created at once, then all outcomes are awaited in one pass: 422 at admission, or
-Ready=False with the expected reason from the operator. Valid ScheduledJobs created alongside
-still become Ready, injection-like data reaches the run literally, and the operator stays
-healthy without a traceback.
+Ready=False with the expected reason from the operator. Valid ScheduledJobs created alongside,
+the extremes of every range among them, still become Ready, injection-like data reaches the run
+literally, a CronJob and a Job that are not the operator's (though labelled as if they were)
+stay untouched, and the operator stays healthy without a traceback.
 """
 
 from __future__ import annotations
@@ -22,17 +23,101 @@ from kubernetes.client.exceptions import ApiException
 
 from basejob import contract
 from scheduledjob_operator import naming
-from scheduledjob_operator.api import v1alpha1
+from scheduledjob_operator.api import base, v1alpha1
 from scheduledjob_operator.localcluster.nodeagent import podenv
 from support import invalid_scheduledjobs as corpus
 
 from .conftest import RunningOperator
 from .helpers import ScheduledJobs, scheduledjob, wait_for
 
-VALID = {
+TEN_YEARS = base.MAX_SECONDS
+# Admitted at the edge of every range: each must reach Ready=True, its CronJob (if it has one)
+# admitted by the API server, with no overflow in the operator.
+CRONJOB_VALID = {
     "valid-alongside": scheduledjob("valid-alongside"),
     corpus.LONG_VALID_NAME: scheduledjob(corpus.LONG_VALID_NAME),
     "literal-data": scheduledjob("literal-data", data=corpus.LITERAL_DATA),
+    "seconds-at-maximum": scheduledjob(
+        "seconds-at-maximum",
+        startingDeadlineSeconds=TEN_YEARS,
+        timeoutSeconds=TEN_YEARS,
+        ttlSecondsAfterFinished=TEN_YEARS,
+        retries=10,
+        successfulRunsHistoryLimit=100,
+        failedRunsHistoryLimit=100,
+        tolerations=[
+            {
+                "key": "k",
+                "operator": "Exists",
+                "effect": "NoExecute",
+                "tolerationSeconds": TEN_YEARS,
+            }
+        ],
+    ),
+    "extended-resources": scheduledjob(
+        "extended-resources",
+        resources={
+            "limits": {"example.com/gpu": 2, "hugepages-2Mi": "4Mi", "cpu": "1", "memory": "1Gi"},
+            "requests": {"example.com/gpu": "2000m", "hugepages-2Mi": "4194304", "cpu": "100m"},
+        },
+    ),
+    "ids-at-bounds": scheduledjob(
+        "ids-at-bounds",
+        context={"tenantId": base.MAX_SAFE_INTEGER, "applicationUserId": "u" * 128},
+    ),
+}
+VALID = {
+    **CRONJOB_VALID,
+    "misfire-at-maximum": scheduledjob(
+        "misfire-at-maximum",
+        jitterSeconds=3600,
+        excludeDates=["1970-01-01", "2099-12-31"],
+        misfire={"thresholdSeconds": 86400, "catchUpWindowSeconds": TEN_YEARS, "maxRuns": 100},
+    ),
+    "run-at-latest": scheduledjob(
+        "run-at-latest",
+        schedule=None,
+        runAt="2099-12-31T23:59:59-12:00",
+        ttlSecondsAfterRun=TEN_YEARS,
+    ),
+    # Long past, so suspended: it would otherwise start its run at once.
+    "run-at-earliest": scheduledjob(
+        "run-at-earliest", schedule=None, runAt="1970-01-01T00:00:00+14:00", suspend=True
+    ),
+    "delay-longest": scheduledjob(
+        "delay-longest", schedule=None, delay="87600h", ttlSecondsAfterRun=TEN_YEARS
+    ),
+    "delay-longest-mixed": scheduledjob("delay-longest-mixed", schedule=None, delay="87599h59m60s"),
+}
+# Not the operator's: no ownerReferences, though labelled as its runs and CronJobs are.
+FOREIGN_LABELS = naming.owned_labels("valid-alongside")
+FOREIGN_CRONJOB = {
+    "apiVersion": "batch/v1",
+    "kind": "CronJob",
+    "metadata": {"name": "foreign-cronjob", "labels": naming.owned_labels("misfire-at-maximum")},
+    "spec": {
+        "schedule": "0 2 * * *",
+        "suspend": True,
+        "jobTemplate": {
+            "spec": {
+                "template": {
+                    "spec": {
+                        "restartPolicy": "Never",
+                        "containers": [{"name": "c", "image": "registry.local/foreign:1"}],
+                    }
+                }
+            }
+        },
+    },
+}
+FOREIGN_JOB = {
+    "apiVersion": "batch/v1",
+    "kind": "Job",
+    "metadata": {"name": "foreign-job", "labels": FOREIGN_LABELS},
+    "spec": {
+        "suspend": True,  # no Pods: only the object itself is at stake
+        "template": FOREIGN_CRONJOB["spec"]["jobTemplate"]["spec"]["template"],
+    },
 }
 
 
@@ -52,6 +137,37 @@ class CorpusRun:
     namespace: str
     outcomes: dict[str, Outcome]
     log_offset: int
+    foreign_versions: dict[str, str]
+    """kind/name -> resourceVersion of the foreign objects, before the corpus was applied."""
+
+
+def _foreign_versions(batch: client.BatchV1Api, namespace: str) -> dict[str, str]:
+    """The resourceVersion of each foreign object that still exists, by kind/name."""
+    listed = [
+        *(("CronJob", item) for item in batch.list_namespaced_cron_job(namespace).items),
+        *(("Job", item) for item in batch.list_namespaced_job(namespace).items),
+    ]
+    foreign = {FOREIGN_CRONJOB["metadata"]["name"], FOREIGN_JOB["metadata"]["name"]}
+    return {
+        f"{kind}/{item.metadata.name}": item.metadata.resource_version
+        for kind, item in listed
+        if item.metadata.name in foreign
+    }
+
+
+def _create_foreign_objects(batch: client.BatchV1Api, namespace: str) -> dict[str, str]:
+    """The foreign CronJob and Job, once the Job controller has recorded the Job as suspended
+    (its last write of its own), with their resourceVersions."""
+    batch.create_namespaced_cron_job(namespace, FOREIGN_CRONJOB)
+    batch.create_namespaced_job(namespace, FOREIGN_JOB)
+
+    def settled() -> bool:
+        job = batch.read_namespaced_job("foreign-job", namespace)
+        conditions = (job.status and job.status.conditions) or []
+        return any(c.type == "Suspended" and c.status == "True" for c in conditions)
+
+    wait_for("the Job controller to record the foreign Job as suspended", settled)
+    return _foreign_versions(batch, namespace)
 
 
 def _ready(item: dict[str, Any]) -> dict[str, Any] | None:
@@ -77,6 +193,7 @@ def corpus_run(
         {"metadata": {"name": namespace, "labels": {"scheduledjob.test": "true"}}}
     )
     log_offset = operator.log_path.stat().st_size
+    foreign_versions = _create_foreign_objects(client.BatchV1Api(api_client), namespace)
     jobs = ScheduledJobs(api_client, namespace)
     outcomes: dict[str, Outcome] = {}
     awaited: dict[str, str] = {}  # object name -> case id
@@ -107,7 +224,7 @@ def corpus_run(
     for name, case_id in awaited.items():
         outcomes[case_id] = Outcome(ready=conditions[name])
     try:
-        yield CorpusRun(namespace, outcomes, log_offset)
+        yield CorpusRun(namespace, outcomes, log_offset, foreign_versions)
     finally:
         core.delete_namespace(namespace)
 
@@ -128,12 +245,14 @@ def test_invalid_scheduledjob_is_refused_or_reported(
 
 
 def test_valid_scheduledjobs_alongside_are_ready(api_client: Any, corpus_run: CorpusRun) -> None:
-    """The valid ScheduledJobs are Ready, a name above 52 characters gets a hashed CronJob, and
-    only the valid ones have CronJobs."""
+    """The valid ScheduledJobs, the extremes of every range among them, are Ready, a name above
+    52 characters gets a hashed CronJob, and only the valid ones have CronJobs."""
     statuses = {name: (corpus_run.outcomes[name].ready or {}).get("status") for name in VALID}
-    assert dict.fromkeys(VALID, "True") == statuses
+    assert dict.fromkeys(VALID, "True") == statuses, {
+        name: corpus_run.outcomes[name].ready for name in VALID
+    }
     cron_jobs = client.BatchV1Api(api_client).list_namespaced_cron_job(corpus_run.namespace).items
-    expected = {naming.cronjob_name(name) for name in VALID}
+    expected = {naming.cronjob_name(name) for name in CRONJOB_VALID} | {"foreign-cronjob"}
     assert expected == {cron_job.metadata.name for cron_job in cron_jobs}
     assert naming.cronjob_name(corpus.LONG_VALID_NAME) != corpus.LONG_VALID_NAME
 
@@ -154,6 +273,13 @@ def test_injection_like_data_reaches_the_run_literally(
             declared[variable["name"]] = podenv.expand(variable["value"], declared)
     written = json.dumps(corpus.LITERAL_DATA, sort_keys=True, separators=(",", ":"))
     assert written == declared[contract.DATA]
+
+
+def test_foreign_objects_are_left_alone(api_client: Any, corpus_run: CorpusRun) -> None:
+    """A CronJob and a Job labelled as ours but not owned by us are not modified nor deleted."""
+    assert 2 == len(corpus_run.foreign_versions)
+    after = _foreign_versions(client.BatchV1Api(api_client), corpus_run.namespace)
+    assert corpus_run.foreign_versions == after
 
 
 def test_operator_stays_healthy_without_tracebacks(

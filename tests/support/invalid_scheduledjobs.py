@@ -8,6 +8,10 @@ an IANA zone, the untyped `data` map), so the object is stored and the operator 
 `LITERAL_DATA` are valid: data values that look like shell, SQL or template injections are
 data, and must reach the job exactly as written.
 
+`BOUNDS` are the values just past the API's stated bounds (ten years for every duration, the
+years 1970-2099 for every date, int32 where Kubernetes has it): within them the operator's
+datetime arithmetic cannot overflow from any moment of those years.
+
 Used by tests/integration/test_invalid_corpus.py (against the API server and the operator) and
 tests/unit/test_invalid_corpus.py (the operator-side cases, through `planning.plan`).
 """
@@ -75,6 +79,9 @@ def _data(id_: str, data: dict[str, Any], fragment: str) -> Case:
 
 
 _RUN_AT = "2030-01-01T00:00:00Z"
+_TEN_YEARS = 315_360_000
+_INT32_OVER = 2**31
+_INT64_OVER = 2**63
 _DATA_KEY_RULE = "is not a data key"
 _THOUSAND_AND_ONE_DAYS = [
     (datetime.date(2030, 1, 1) + datetime.timedelta(days=offset)).isoformat()
@@ -127,6 +134,7 @@ TYPES_AND_RANGES = [
         "spec.dataFrom",
     ),
     _refused("service-account", {"serviceAccountName": "Admin!"}, "spec.serviceAccountName"),
+    _refused("tenant-boolean", {"context": {"tenantId": True}}, "spec.context.tenantId"),
 ]
 
 CONFLICTS = [
@@ -291,6 +299,13 @@ ZONES = [
     _zone("zone-mars", "Mars/Olympus"),
     _zone("zone-lower-case", "europe/berlin"),
     _zone("zone-abbreviation", "CEST"),
+    # Zone files of the host, not names of the database: what they mean depends on the machine.
+    _zone("zone-posixrules", "posixrules"),
+    _zone("zone-localtime", "localtime"),
+    _zone("zone-factory", "Factory"),
+    _zone("zone-local", "Local"),
+    _zone("zone-posix-copy", "posix/Europe/Berlin"),
+    _zone("zone-right-copy", "right/UTC"),
 ]
 
 DATA = [
@@ -303,6 +318,8 @@ DATA = [
     _data("data-key-long-unicode", {"\u00c4" * 5000: "x"}, _DATA_KEY_RULE),
     _data("data-key-64", {"A" * 64: "x"}, "(at most 63)"),
     _data("data-oversized", {"Blob": "x" * 70000}, "above the limit of 65536"),
+    # The API server would drop a null without a word; kept (nullable), the operator says so.
+    _data("data-null", {"Kept": 1, "Gone": None}, "Gone is null"),
     Case(
         "data-and-data-from",
         {
@@ -313,19 +330,193 @@ DATA = [
     ),
 ]
 
-RESOURCES = [
-    Case(
-        "resources-not-a-quantity",
-        {"resources": {"limits": {"cpu": "lots"}}},
-        Reported(
-            "InvalidSpec",
-            "spec.resources.limits.cpu: Value error, 'lots' is not a Kubernetes quantity",
-        ),
+
+def _once(id_: str, spec: dict[str, Any], fragment: str) -> Case:
+    return _refused(id_, {"schedule": None, **spec}, fragment)
+
+
+def _noexecute(seconds: int) -> dict[str, Any]:
+    return {
+        "tolerations": [
+            {"key": "k", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": seconds}
+        ]
+    }
+
+
+_RUN_AT_SHAPE = "spec.runAt in body should match"
+_DELAY_MAX = "is above 87600h (ten years)"
+BOUNDS = [
+    _once("run-at-year-0000", {"runAt": "0000-01-01T00:00:00Z"}, _RUN_AT_SHAPE),
+    _once("run-at-year-1-offset", {"runAt": "0001-01-01T00:00:00+01:00"}, _RUN_AT_SHAPE),
+    _once("run-at-year-9999-offset", {"runAt": "9999-12-31T23:59:59-01:00"}, _RUN_AT_SHAPE),
+    _once("run-at-1969", {"runAt": "1969-12-31T23:59:59Z"}, _RUN_AT_SHAPE),
+    _once("run-at-2100", {"runAt": "2100-01-01T00:00:00Z"}, _RUN_AT_SHAPE),
+    _once("run-at-offset-24h", {"runAt": "2030-01-01T00:00:00+24:00"}, _RUN_AT_SHAPE),
+    _once("run-at-no-offset", {"runAt": "2030-01-01T00:00:00"}, "spec.runAt"),
+    _once("run-at-epoch-number", {"runAt": 1893456000}, "spec.runAt"),
+    _once("run-at-no-such-day", {"runAt": "2030-02-30T00:00:00Z"}, "spec.runAt"),
+    _once("delay-millions-of-hours", {"delay": "9999999h"}, "spec.delay"),
+    _once("delay-87601h", {"delay": "87601h"}, f"delay 87601h {_DELAY_MAX}"),
+    _once("delay-seconds-over", {"delay": "315360001s"}, _DELAY_MAX),
+    _once("delay-minutes-over", {"delay": "5256001m"}, _DELAY_MAX),
+    _once("delay-one-second-over", {"delay": "87600h1s"}, _DELAY_MAX),
+    _once("delay-go-overflow", {"delay": "99999h99999h99999h"}, _DELAY_MAX),
+    _once("delay-four-parts", {"delay": "1h1m1s1s"}, "spec.delay"),
+    _once(
+        "ttl-after-run-over",
+        {"delay": "1h", "ttlSecondsAfterRun": _TEN_YEARS + 1},
+        "spec.ttlSecondsAfterRun",
     ),
-    Case(
-        "resources-request-over-limit",
-        {"resources": {"limits": {"memory": "128Mi"}, "requests": {"memory": "1Gi"}}},
-        Reported("InvalidSpec", "requests.memory (1Gi) is above limits.memory (128Mi)"),
+    _refused(
+        "starting-deadline-over", {"startingDeadlineSeconds": _TEN_YEARS + 1}, "startingDeadline"
+    ),
+    _refused(
+        "starting-deadline-int64", {"startingDeadlineSeconds": _INT64_OVER - 1}, "startingDeadline"
+    ),
+    _refused(
+        "catch-up-window-over",
+        {"misfire": {"catchUpWindowSeconds": _TEN_YEARS + 1}},
+        "spec.misfire.catchUpWindowSeconds",
+    ),
+    _refused("misfire-threshold-over", {"misfire": {"thresholdSeconds": 86401}}, "threshold"),
+    _refused("misfire-max-runs-101", {"misfire": {"maxRuns": 101}}, "spec.misfire.maxRuns"),
+    _refused("timeout-over", {"timeoutSeconds": _TEN_YEARS + 1}, "spec.timeoutSeconds"),
+    _refused("timeout-past-int64", {"timeoutSeconds": _INT64_OVER}, "spec.timeoutSeconds"),
+    _refused(
+        "ttl-after-finished-int32", {"ttlSecondsAfterFinished": _INT32_OVER}, "ttlSecondsAfter"
+    ),
+    _refused(
+        "ttl-after-finished-over", {"ttlSecondsAfterFinished": _TEN_YEARS + 1}, "ttlSecondsAfter"
+    ),
+    _refused("retries-int32", {"retries": _INT32_OVER}, "spec.retries"),
+    _refused("failed-history-int32", {"failedRunsHistoryLimit": _INT32_OVER}, "failedRunsHist"),
+    _refused("jitter-int64", {"jitterSeconds": _INT64_OVER - 1}, "spec.jitterSeconds"),
+    _refused("toleration-seconds-over", _noexecute(_TEN_YEARS + 1), "tolerationSeconds"),
+    _refused("toleration-seconds-int64", _noexecute(_INT64_OVER - 1), "tolerationSeconds"),
+    _refused("toleration-seconds-negative", _noexecute(-1), "tolerationSeconds"),
+    _refused("exclude-year-0000", {"excludeDates": ["0000-01-01"]}, "0000-01-01 is outside"),
+    _refused("exclude-year-1969", {"excludeDates": ["1969-12-31"]}, "years 1970 to 2099"),
+    _refused("exclude-year-2100", {"excludeDates": ["2100-01-01"]}, "2100-01-01 is outside"),
+]
+
+_QUANTITY_RULE = "a resource quantity is a non-negative number"
+_NAME_RULE = "resource names are cpu, memory, ephemeral-storage, hugepages-<size>"
+_WHOLE = "take whole numbers"
+_PAGES = "takes a whole number of pages"
+_EQUAL = "equal to it for extended resources and hugepages"
+
+
+def _resources(
+    id_: str, limits: dict[str, Any] | None, requests: dict[str, Any] | None, fragment: str
+) -> Case:
+    resources = {"limits": limits, "requests": requests}
+    spec = {"resources": {key: value for key, value in resources.items() if value is not None}}
+    return _refused(id_, spec, fragment)
+
+
+RESOURCES = [
+    _resources("resources-not-a-quantity", {"cpu": "lots"}, None, _QUANTITY_RULE),
+    _resources("resources-negative", {"cpu": "-1"}, None, _QUANTITY_RULE),
+    _resources("resources-negative-integer", None, {"memory": -1}, "spec.resources.requests"),
+    _resources("resources-exponent-overflow", {"memory": "1e999"}, None, _QUANTITY_RULE),
+    _resources("resources-oversized", {"memory": "1" * 65}, None, "spec.resources.limits"),
+    _resources("resources-integer-over", {"memory": 2**53}, None, "spec.resources.limits"),
+    _resources("resources-unqualified-gpu", {"gpu": 1}, None, _NAME_RULE),
+    _resources("resources-requests-prefix", {"requests.example.com/gpu": 1}, None, _NAME_RULE),
+    _resources("resources-pods", None, {"pods": 1}, _NAME_RULE),
+    _resources("resources-name-shell", {"$(id)": 1}, None, _NAME_RULE),
+    _resources("resources-fractional-gpu", {"example.com/gpu": "500m"}, None, _WHOLE),
+    _resources("resources-fractional-gpu-request", {"nvidia.com/gpu": "0.5"}, None, _WHOLE),
+    _resources("resources-gpu-request-alone", None, {"nvidia.com/gpu": 1}, "overcommitted"),
+    _resources("resources-gpu-request-below", {"nvidia.com/gpu": 2}, {"nvidia.com/gpu": 1}, _EQUAL),
+    _resources(
+        "resources-request-over-limit", {"memory": "128Mi"}, {"memory": "1Gi"}, "at most its limit"
+    ),
+    _resources(
+        "resources-hugepages-partial-page", {"hugepages-2Mi": "3Mi", "memory": "1Gi"}, None, _PAGES
+    ),
+    _resources("resources-hugepages-no-size", {"hugepages-x": "4Mi", "cpu": 1}, None, _PAGES),
+    _resources("resources-hugepages-alone", {"hugepages-2Mi": "4Mi"}, None, "need a cpu or memory"),
+    _resources(
+        "resources-hugepages-overcommitted",
+        {"hugepages-1Gi": "2Gi", "memory": "1Gi"},
+        {"hugepages-1Gi": "1Gi"},
+        _EQUAL,
+    ),
+    _resources(
+        "resources-17-names",
+        {f"example.com/r{i}": 1 for i in range(17)},
+        None,
+        "spec.resources.limits",
+    ),
+]
+
+_JOB_CONTROLLER = "are set by the Job controller"
+_POD_SETTINGS = "read by Kubernetes as Pod settings"
+_KEY_RULE = "keys are never '.' nor start with '..'"
+
+
+def _key_ref(key: str) -> dict[str, Any]:
+    return {"dataFrom": [{"key": "K", "configMapKeyRef": {"name": "c", "key": key}}]}
+
+
+OWNED_KEYS = [
+    _refused("label-job-name", {"podLabels": {"job-name": "x"}}, _JOB_CONTROLLER),
+    _refused("label-controller-uid", {"podLabels": {"controller-uid": "x"}}, _JOB_CONTROLLER),
+    _refused(
+        "label-batch-job-name",
+        {"podLabels": {"team": "a", "batch.kubernetes.io/job-name": "x"}},
+        _JOB_CONTROLLER,
+    ),
+    _refused(
+        "label-batch-controller-uid",
+        {"podLabels": {"batch.kubernetes.io/controller-uid": "x"}},
+        _JOB_CONTROLLER,
+    ),
+    _refused(
+        "annotation-mirror", {"podAnnotations": {"kubernetes.io/config.mirror": "x"}}, _POD_SETTINGS
+    ),
+    _refused(
+        "annotation-tolerations",
+        {"podAnnotations": {"scheduler.alpha.kubernetes.io/tolerations": "[{"}},
+        _POD_SETTINGS,
+    ),
+    _refused(
+        "annotation-deletion-cost",
+        {"podAnnotations": {"controller.kubernetes.io/pod-deletion-cost": "lots"}},
+        _POD_SETTINGS,
+    ),
+    _refused(
+        "annotation-seccomp",
+        {"podAnnotations": {"seccomp.security.alpha.kubernetes.io/pod": "unconfined"}},
+        _POD_SETTINGS,
+    ),
+    _refused(
+        "annotation-apparmor",
+        {"podAnnotations": {"container.apparmor.security.beta.kubernetes.io/job": "unconfined"}},
+        _POD_SETTINGS,
+    ),
+    _refused("data-from-key-dot", _key_ref("."), _KEY_RULE),
+    _refused("data-from-key-dot-dot", _key_ref(".."), _KEY_RULE),
+    _refused("data-from-key-dot-dot-prefix", _key_ref("..data"), _KEY_RULE),
+]
+
+CONTEXT = [
+    _refused("tenant-empty", {"context": {"tenantId": ""}}, "omit tenantId for a system job"),
+    _refused("tenant-blank", {"context": {"tenantId": "  "}}, "tenantId has leading or trailing"),
+    _refused("tenant-padded", {"context": {"tenantId": " 7"}}, "tenantId has leading"),
+    _refused("tenant-negative", {"context": {"tenantId": -1}}, "spec.context.tenantId"),
+    _refused("tenant-integer-over", {"context": {"tenantId": 2**53}}, "spec.context.tenantId"),
+    _refused("tenant-oversized", {"context": {"tenantId": "t" * 129}}, "spec.context.tenantId"),
+    _refused(
+        "user-empty",
+        {"context": {"tenantId": 7, "applicationUserId": ""}},
+        "omit applicationUserId to act as the operator's default admin user",
+    ),
+    _refused(
+        "user-padded",
+        {"context": {"tenantId": 7, "applicationUserId": "42\n"}},
+        "applicationUserId has leading or trailing",
     ),
 ]
 
@@ -339,7 +530,10 @@ CORPUS: list[Case] = [
     *SCHEDULES,
     *ZONES,
     *DATA,
+    *BOUNDS,
     *RESOURCES,
+    *OWNED_KEYS,
+    *CONTEXT,
 ]
 
 LITERAL_DATA: dict[str, str | int | float | bool] = {

@@ -128,6 +128,9 @@ class MemoryCluster(Cluster):
     def delete_job(self, namespace: str, name: str, uid: str) -> None:
         self._delete("jobs", namespace, name, uid)
 
+    def delete_scheduledjob(self, namespace: str, name: str, uid: str) -> None:
+        self._delete("scheduledjobs", namespace, name, uid)
+
     def runs(self, namespace: str, scheduledjob: str) -> list[Run]:
         return [
             run_from_job(job)

@@ -2,7 +2,8 @@
 
 Values stay within what the API accepts (the pydantic model and the CRD's rules), so any
 refusal downstream, by the API server or Pod Security admission, is a bug in the builders or in
-the model's limits.
+the model's limits. Numeric and time fields are drawn from their whole admitted range, bounds
+included (`FIELD_RANGES`): the operator's arithmetic must hold at the edges too.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import datetime
 from typing import Any
 
 from hypothesis import strategies as st
+
+from scheduledjob_operator.api import base
 
 # Run as a CronJob: five fields, macros, and Quartz that translates exactly.
 CRONJOB_SCHEDULES = [
@@ -55,25 +58,121 @@ _DATA_VALUE = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False, width=32),
     st.booleans(),
 )
-_ID = st.one_of(st.integers(min_value=0, max_value=10**9), _TEXT.filter(bool))
-_DATE = st.dates(min_value=datetime.date(2026, 1, 1), max_value=datetime.date(2099, 12, 31))
+# IDs as the runtime sees them: never empty, never padded (it trims environment variables).
+_ID = st.one_of(
+    st.integers(min_value=0, max_value=base.MAX_SAFE_INTEGER),
+    st.text(min_size=1, max_size=128).filter(lambda text: text == text.strip()),
+)
+FIRST_DAY = datetime.date(base.FIRST_YEAR, 1, 1)
+LAST_DAY = datetime.date(base.LAST_YEAR, 12, 31)
+_DATE = st.dates(min_value=FIRST_DAY, max_value=LAST_DAY)
+FIELD_RANGES: dict[str, tuple[int, int]] = {
+    "ttlSecondsAfterRun": (0, base.MAX_SECONDS),
+    "jitterSeconds": (0, 3600),
+    "misfire.thresholdSeconds": (1, 86400),
+    "misfire.catchUpWindowSeconds": (1, base.MAX_SECONDS),
+    "misfire.maxRuns": (1, 100),
+    "startingDeadlineSeconds": (1, base.MAX_SECONDS),
+    "retries": (0, 10),
+    "timeoutSeconds": (1, base.MAX_SECONDS),
+    "successfulRunsHistoryLimit": (0, 100),
+    "failedRunsHistoryLimit": (0, 100),
+    "ttlSecondsAfterFinished": (0, base.MAX_SECONDS),
+    "tolerations[].tolerationSeconds": (0, base.MAX_SECONDS),
+}
+"""Every integer field of the spec and its admitted range (the CRD's minimum and maximum)."""
+
+
+def in_range(field: str) -> st.SearchStrategy[int]:
+    """Integers over the admitted range of `field`, its two bounds drawn more often."""
+    low, high = FIELD_RANGES[field]
+    return st.one_of(st.sampled_from([low, high]), st.integers(min_value=low, max_value=high))
+
+
+# runAt as written: any second of the years 1970-2099, in any whole-minute offset under a day.
+_OFFSET = st.integers(min_value=-(24 * 60 - 1), max_value=24 * 60 - 1).map(
+    lambda minutes: datetime.timezone(datetime.timedelta(minutes=minutes))
+)
+
+
+@st.composite
+def run_at(draw: st.DrawFn) -> str:
+    """An admitted runAt, the extremes (1970-01-01T00:00:00+23:59, 2099-12-31T23:59:59-23:59)
+    included."""
+    local = draw(
+        st.one_of(
+            st.sampled_from(
+                [datetime.datetime(1970, 1, 1), datetime.datetime(2099, 12, 31, 23, 59, 59)]
+            ),
+            st.datetimes(
+                min_value=datetime.datetime(1970, 1, 1),
+                max_value=datetime.datetime(2099, 12, 31, 23, 59, 59),
+            ),
+        )
+    )
+    offset = draw(st.one_of(st.sampled_from([datetime.UTC]), _OFFSET))
+    moment = local.replace(microsecond=draw(st.sampled_from([0, local.microsecond])))
+    text = moment.replace(tzinfo=offset).isoformat()
+    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+
+
+MAX_DELAY_SECONDS = base.MAX_DELAY_HOURS * 3600
+
+
+@st.composite
+def delay(draw: st.DrawFn) -> str:
+    """An admitted delay: hours, minutes or seconds alone or combined, up to 87600h."""
+    seconds = draw(
+        st.one_of(
+            st.sampled_from([0, MAX_DELAY_SECONDS]),
+            st.integers(min_value=0, max_value=MAX_DELAY_SECONDS),
+        )
+    )
+    hours, rest = divmod(seconds, 3600)
+    form = draw(st.sampled_from(["s", "m", "h", "hms"]))
+    if form == "s":
+        return f"{seconds}s"
+    if form == "m":
+        return f"{seconds // 60}m"
+    if form == "h":
+        return f"{hours}h"
+    return f"{hours}h{rest // 60}m{rest % 60}s"
 
 
 def _optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.one_of(st.none(), strategy)
 
 
+# Extended resources in whole units, in the forms Kubernetes reads as whole (2000m is 2).
+_UNITS = st.integers(min_value=0, max_value=8).flatmap(
+    lambda units: st.sampled_from([units, str(units), f"{units * 1000}m", f"{units}.0"])
+)
+
+
 @st.composite
 def _resources(draw: st.DrawFn) -> dict[str, Any]:
     cpu = draw(st.integers(min_value=1, max_value=4000))
     memory = draw(st.integers(min_value=16, max_value=4096))
-    limits = {"cpu": f"{cpu}m", "memory": f"{memory}Mi"}
-    requests = {
+    limits: dict[str, Any] = {"cpu": f"{cpu}m", "memory": f"{memory}Mi"}
+    requests: dict[str, Any] = {
         "cpu": f"{draw(st.integers(min_value=1, max_value=cpu))}m",
         "memory": draw(st.sampled_from([f"{memory}Mi", f"{memory * 1024 * 1024}", "8Mi"])),
     }
+    if draw(st.booleans()):  # not overcommitted: the request is the limit, or left to default
+        units = draw(_UNITS)
+        limits["example.com/gpu"] = units
+        if draw(st.booleans()):
+            requests["example.com/gpu"] = draw(st.sampled_from([units, str(units)]))
+    if draw(st.booleans()):
+        pages = draw(st.integers(min_value=1, max_value=8))
+        limits["hugepages-2Mi"] = f"{pages * 2}Mi"
+        if draw(st.booleans()):
+            requests["hugepages-2Mi"] = f"{pages * 2 * 1024 * 1024}"
     both = {"limits": limits, "requests": requests}
-    return draw(st.sampled_from([{"limits": limits}, {"requests": requests}, both]))
+    only_limits = {"limits": limits}
+    # Requests alone only for what can be overcommitted.
+    only_requests = {"requests": {k: v for k, v in requests.items() if k in ("cpu", "memory")}}
+    return draw(st.sampled_from([only_limits, only_requests, both]))
 
 
 @st.composite
@@ -89,7 +188,7 @@ def _toleration(draw: st.DrawFn) -> dict[str, Any]:
     if effect is not None:
         toleration["effect"] = effect
     if effect == "NoExecute" and draw(st.booleans()):
-        toleration["tolerationSeconds"] = draw(st.integers(min_value=0, max_value=3600))
+        toleration["tolerationSeconds"] = draw(in_range("tolerations[].tolerationSeconds"))
     return toleration
 
 
@@ -111,7 +210,10 @@ _DATA_FROM = st.lists(
         _DATA_KEY,
         st.sampled_from(["secretKeyRef", "configMapKeyRef"]),
         st.sampled_from(["creds", "settings"]),
-        st.from_regex(r"\A[-._a-zA-Z0-9]{1,20}\Z", fullmatch=True),
+        # Never `.` nor `..`-prefixed: the kubelet would take the key for a directory.
+        st.from_regex(r"\A[-._a-zA-Z0-9]{1,20}\Z", fullmatch=True).filter(
+            lambda key: key != "." and not key.startswith("..")
+        ),
     ),
     max_size=3,
     unique_by=lambda source: source["key"],
@@ -123,17 +225,16 @@ def _when(draw: st.DrawFn) -> dict[str, Any]:
     """schedule (with its operator-only options) or runAt or delay."""
     kind = draw(st.sampled_from(["cronjob", "operator", "runAt", "delay"]))
     if kind == "runAt":
-        moment = draw(st.datetimes(min_value=datetime.datetime(2026, 1, 1)))
-        return {"runAt": moment.replace(microsecond=0).isoformat() + "Z"}
+        return {"runAt": draw(run_at())}
     if kind == "delay":
-        return {"delay": draw(st.sampled_from(["90s", "10m", "1h30m"]))}
+        return {"delay": draw(delay())}
     if kind == "cronjob":
         return {"schedule": draw(st.sampled_from(CRONJOB_SCHEDULES))}
     # Operator-started: its own schedules, or any schedule with jitter, excludeDates or misfire.
     schedules = OPERATOR_SCHEDULES + CRONJOB_SCHEDULES
     when: dict[str, Any] = {"schedule": draw(st.sampled_from(schedules))}
     if draw(st.booleans()):
-        when["jitterSeconds"] = draw(st.integers(min_value=0, max_value=3600))
+        when["jitterSeconds"] = draw(in_range("jitterSeconds"))
     if draw(st.booleans()):
         when["excludeDates"] = [
             d.isoformat() for d in draw(st.lists(_DATE, max_size=5, unique=True))
@@ -144,9 +245,9 @@ def _when(draw: st.DrawFn) -> dict[str, Any]:
                 {},
                 optional={
                     "policy": st.sampled_from(["FireOnceNow", "DoNothing", "FireAll"]),
-                    "thresholdSeconds": st.integers(min_value=1, max_value=86400),
-                    "catchUpWindowSeconds": st.integers(min_value=1, max_value=10**6),
-                    "maxRuns": st.integers(min_value=1, max_value=100),
+                    "thresholdSeconds": in_range("misfire.thresholdSeconds"),
+                    "catchUpWindowSeconds": in_range("misfire.catchUpWindowSeconds"),
+                    "maxRuns": in_range("misfire.maxRuns"),
                 },
             )
         )
@@ -181,12 +282,12 @@ def scheduledjob_specs(draw: st.DrawFn) -> dict[str, Any]:
         "data": st.just(data or None),
         "dataFrom": st.just(data_from or None),
         "concurrencyPolicy": _optional(st.sampled_from(["Allow", "Forbid", "Replace"])),
-        "startingDeadlineSeconds": _optional(st.integers(min_value=1, max_value=86400)),
-        "retries": _optional(st.integers(min_value=0, max_value=10)),
-        "timeoutSeconds": _optional(st.integers(min_value=1, max_value=86400)),
-        "successfulRunsHistoryLimit": _optional(st.integers(min_value=0, max_value=100)),
-        "failedRunsHistoryLimit": _optional(st.integers(min_value=0, max_value=100)),
-        "ttlSecondsAfterFinished": _optional(st.integers(min_value=1, max_value=86400)),
+        "startingDeadlineSeconds": _optional(in_range("startingDeadlineSeconds")),
+        "retries": _optional(in_range("retries")),
+        "timeoutSeconds": _optional(in_range("timeoutSeconds")),
+        "successfulRunsHistoryLimit": _optional(in_range("successfulRunsHistoryLimit")),
+        "failedRunsHistoryLimit": _optional(in_range("failedRunsHistoryLimit")),
+        "ttlSecondsAfterFinished": _optional(in_range("ttlSecondsAfterFinished")),
         "image": _optional(st.sampled_from(IMAGES)),
         "resources": _optional(_resources()),
         "env": _optional(_ENV),
@@ -199,8 +300,10 @@ def scheduledjob_specs(draw: st.DrawFn) -> dict[str, Any]:
         value = draw(strategy)
         if value is not None:
             spec[field] = value
+    if spec.get("ttlSecondsAfterFinished") == 0:  # admitted only when no run is kept
+        spec["successfulRunsHistoryLimit"] = spec["failedRunsHistoryLimit"] = 0
     if "schedule" not in spec and draw(st.booleans()):
-        spec["ttlSecondsAfterRun"] = draw(st.integers(min_value=0, max_value=86400))
+        spec["ttlSecondsAfterRun"] = draw(in_range("ttlSecondsAfterRun"))
     return spec
 
 

@@ -7,6 +7,7 @@ through are planned directly, so a wrong reason or a vague message fails in seco
 from __future__ import annotations
 
 import json
+import zoneinfo
 from collections.abc import Mapping
 from typing import Any
 
@@ -86,10 +87,19 @@ def test_injection_like_data_reaches_the_job_literally() -> None:
     assert "$(BASEJOB_JOB)" == environment[contract.TENANT_ID]
 
 
-# Kubernetes formats checked twice, by CEL at admission and by the model in the operator.
+# Kubernetes formats and the API's bounds, checked twice: by the schema and CEL at admission,
+# and by the model in the operator (which reports what admission somehow let through).
 MIRRORED = [
     case
-    for case in (*corpus.POD_FIELDS, *corpus.EXCLUDE_DATES, *corpus.JOBS_AND_ENV)
+    for case in (
+        *corpus.POD_FIELDS,
+        *corpus.EXCLUDE_DATES,
+        *corpus.JOBS_AND_ENV,
+        *corpus.BOUNDS,
+        *corpus.RESOURCES,
+        *corpus.OWNED_KEYS,
+        *corpus.CONTEXT,
+    )
     if case.id != "env-reserved"  # CEL only: an admission rule across the env list
 ]
 
@@ -99,3 +109,23 @@ def test_the_model_refuses_what_admission_refuses(case: corpus.Case) -> None:
     """The pydantic model, the CRD's source, refuses the same Kubernetes-format mistakes."""
     with pytest.raises(pydantic.ValidationError):
         v1alpha1.ScheduledJobSpec.model_validate(case.manifest()["spec"])
+
+
+@pytest.mark.parametrize("case", MIRRORED, ids=[case.id for case in MIRRORED])
+def test_planning_reports_what_admission_would_refuse(case: corpus.Case) -> None:
+    """Should admission let one through, planning reports InvalidSpec in one short line."""
+    with pytest.raises(InvalidSpecError) as refused:
+        planning.plan(_body(case), SETTINGS)
+    assert "InvalidSpec" == refused.value.reason
+    assert len(refused.value.message) < 1000, "a message must not grow with the input"
+    assert "\n" not in refused.value.message
+
+
+def test_host_zone_files_are_not_time_zones() -> None:
+    """The zones planning accepts hold the IANA names and none of the host's own zone files."""
+    for name in ("UTC", "Etc/UTC", "Europe/Berlin", "America/New_York", "US/Eastern"):
+        assert name == str(v1alpha1.ScheduledJobSpec.canonical_time_zone(name))
+    host_files = [case.spec["timeZone"] for case in corpus.ZONES]
+    for name in host_files:
+        with pytest.raises(zoneinfo.ZoneInfoNotFoundError):
+            v1alpha1.ScheduledJobSpec.canonical_time_zone(name)

@@ -29,6 +29,9 @@ CHART_TEMPLATE = (
 )
 _DROPPED_KEYS = frozenset({"title", "additionalProperties", "$defs"})
 _EXTENSIONS = ("x-kubernetes-int-or-string", "x-kubernetes-preserve-unknown-fields")
+# What an extension node keeps besides its description and default: bounds on the string form
+# (maxLength also bounds CEL's cost estimate), on the integer form, null, and CEL rules.
+_EXTENSION_VALIDATIONS = ("maxLength", "minimum", "maximum", "nullable", "x-kubernetes-validations")
 # The name ends up in label values (63 characters at most) on every CronJob, Job and Pod.
 _NAME_RULES = [
     cel(
@@ -55,8 +58,12 @@ def _resolve(node: Any, definitions: Mapping[str, Any]) -> Any:
     extension = next((key for key in _EXTENSIONS if node.get(key)), None)
     if extension is not None:
         # A union Kubernetes cannot type: the extension alone stands for it.
-        kept = {k: v for k, v in node.items() if k in ("description", "default", extension)}
-        return {k: _resolve(v, definitions) for k, v in kept.items()}
+        wanted = ("description", "default", extension, *_EXTENSION_VALIDATIONS)
+        kept = {k: v for k, v in node.items() if k in wanted}
+        return {
+            k: _description(v) if k == "description" else _resolve(v, definitions)
+            for k, v in kept.items()
+        }
     if "anyOf" in node:
         choices = [choice for choice in node["anyOf"] if choice.get("type") != "null"]
         if len(choices) == 1:

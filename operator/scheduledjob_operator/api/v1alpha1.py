@@ -9,22 +9,39 @@ zone) the operator validates and reports in the `Ready` condition.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import re
+import zoneinfo
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     ConfigDict,
     Field,
     JsonValue,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic.alias_generators import to_camel
 
 from basejob import contract
-from scheduledjob_operator.api.base import ApiModel, IntOrString, cel, shown
+from scheduledjob_operator.api import podfields
+from scheduledjob_operator.api.base import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_DELAY_HOURS,
+    MAX_SAFE_INTEGER,
+    MAX_SECONDS,
+    YEAR_PATTERN,
+    ApiModel,
+    cel,
+    int_or_string,
+    shown,
+)
 from scheduledjob_operator.api.podfields import (
     AnnotationValue,
     LabelValue,
@@ -73,9 +90,65 @@ ScheduleExpression = Annotated[
         pattern=r"^\s*(@[a-z]+|\S+(\s+\S+){4,6})\s*$",
     ),
 ]
-# A Go-style duration as kubectl and Kubernetes write them: 90s, 10m, 1h30m.
+# A Go-style duration as kubectl and Kubernetes write them: 90s, 10m, 1h30m. At most three
+# parts of at most 5 digits of hours, 7 of minutes or 9 of seconds: their sum (under 35 years)
+# cannot overflow Go's int64 nanoseconds when CEL's duration() reads it.
+DURATION = "^([0-9]{1,5}h|[0-9]{1,7}m|[0-9]{1,9}s){1,3}$"
+_DURATION_PART = re.compile(r"([0-9]+)([hms])")
+_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
+_DELAY_RULE = cel(
+    f"!self.matches('{DURATION}') || duration(self) <= duration('{MAX_DELAY_HOURS}h')",
+    f"delay is at most {MAX_DELAY_HOURS}h (ten years)",
+    message_expression=f"'delay ' + self + ' is above {MAX_DELAY_HOURS}h (ten years)'",
+)
+
+
+def _delay_in_range(text: str) -> str:
+    seconds = sum(
+        int(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION_PART.findall(text)
+    )
+    if seconds > MAX_DELAY_HOURS * 3600:
+        message = f"delay {text} is above {MAX_DELAY_HOURS}h (ten years)"
+        raise ValueError(message)
+    return text
+
+
 Duration = Annotated[
-    str, StringConstraints(min_length=2, max_length=32, pattern=r"^([0-9]+(s|m|h))+$")
+    str,
+    StringConstraints(min_length=2, max_length=32, pattern=DURATION),
+    AfterValidator(_delay_in_range),
+    Field(json_schema_extra={"x-kubernetes-validations": [_DELAY_RULE]}),
+]
+# RFC 3339 with an offset (the API server's date-time also takes an offset of 24 hours, which
+# Python refuses), in the years the schedule engine knows.
+RUN_AT = (
+    f"^{YEAR_PATTERN}-[0-9]{{2}}-[0-9]{{2}}[Tt][0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}([.][0-9]{{1,9}})?"
+    "([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+_RUN_AT_RULE = (
+    f"an RFC 3339 time with an offset, in the years {FIRST_YEAR} to {LAST_YEAR} "
+    "(for example 2026-12-24T18:00:00Z)"
+)
+
+
+def _run_at_shape(value: Any) -> Any:
+    """What the API server admits: a string in RUN_AT's shape (or a datetime, from Python)."""
+    if isinstance(value, datetime.datetime):
+        written_year, aware = value.year, value.tzinfo is not None
+    elif isinstance(value, str) and re.fullmatch(RUN_AT, value):
+        return value
+    else:
+        written_year, aware = 0, False
+    if not (aware and FIRST_YEAR <= written_year <= LAST_YEAR):
+        message = f"runAt {shown(value)} is not {_RUN_AT_RULE}"
+        raise ValueError(message)
+    return value
+
+
+RunAt = Annotated[
+    datetime.datetime,
+    BeforeValidator(_run_at_shape),
+    Field(json_schema_extra={"pattern": RUN_AT, "maxLength": 64}),
 ]
 TimeZoneName = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")
@@ -83,10 +156,42 @@ TimeZoneName = Annotated[
 Identifier = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$")
 ]
+# Nullable, so that a null value reaches the operator, which reports it, instead of being
+# dropped without a word by the API server (CEL cannot see untyped values to refuse it).
 JobDataValue = Annotated[
     str | int | float | bool,
-    Field(json_schema_extra={"x-kubernetes-preserve-unknown-fields": True}),
+    Field(json_schema_extra={"x-kubernetes-preserve-unknown-fields": True, "nullable": True}),
 ]
+# Tenant and user IDs reach the run as environment variables, which the runtime trims: an
+# empty or padded ID would silently make a system job or another ID.
+ID_MAX_LENGTH = 128
+ContextId = Annotated[int | str, Field(json_schema_extra=int_or_string(max_length=ID_MAX_LENGTH))]
+
+
+_KEY_IS_A_DIRECTORY = "is not a Secret or ConfigMap key: keys are never '.' nor start with '..'"
+_NOT_A_DIRECTORY = cel("self != '.' && !self.startsWith('..')", f"the key {_KEY_IS_A_DIRECTORY}")
+
+
+def _not_a_directory(key: str) -> str:
+    if key == "." or key.startswith(".."):
+        message = f"key {shown(key)} {_KEY_IS_A_DIRECTORY}"
+        raise ValueError(message)
+    return key
+
+
+# Zone files that are the host's, not the database's: `localtime` is whatever the host runs on,
+# `posixrules` the host's default rules, `Factory` a placeholder ("-00"). available_timezones()
+# leaves out posix/ and right/ and posixrules itself on most systems; they are named anyway.
+_HOST_ZONE_FILES = frozenset({"localtime", "posixrules", "Factory", "Local"})
+
+
+@functools.cache
+def _canonical_time_zones() -> frozenset[str]:
+    return frozenset(
+        name
+        for name in zoneinfo.available_timezones()
+        if name not in _HOST_ZONE_FILES and not name.startswith(("posix/", "right/"))
+    )
 
 
 class KeySelector(ApiModel):
@@ -95,9 +200,12 @@ class KeySelector(ApiModel):
     name: ObjectName
     """Name of the Secret or ConfigMap."""
     key: Annotated[
-        str, StringConstraints(min_length=1, max_length=253, pattern=r"^[-._a-zA-Z0-9]+$")
+        str,
+        StringConstraints(min_length=1, max_length=253, pattern=r"^[-._a-zA-Z0-9]+$"),
+        AfterValidator(_not_a_directory),
+        Field(json_schema_extra={"x-kubernetes-validations": [_NOT_A_DIRECTORY]}),
     ]
-    """Key within it whose value becomes the job data value."""
+    """Key within it whose value becomes the job data value (not `.`, nor starting `..`)."""
 
 
 class DataFromSource(ApiModel):
@@ -127,6 +235,16 @@ class DataFromSource(ApiModel):
     """Take the value from this ConfigMap key."""
 
 
+_ID_PROBLEMS = {
+    "tenantId": ("omit tenantId for a system job", "tenant_id"),
+    "applicationUserId": (
+        "omit applicationUserId to act as the operator's default admin user",
+        "application_user_id",
+    ),
+}
+_PADDED = "has leading or trailing whitespace, which the run would not see: write the ID alone"
+
+
 class JobContext(ApiModel):
     """Who a run acts for: tenant and user, or the system when no tenant is set.
 
@@ -141,19 +259,56 @@ class JobContext(ApiModel):
                     "!has(self.applicationUserId) || has(self.tenantId)",
                     "applicationUserId needs tenantId: a system job (no tenant) acts for no user",
                     field_path=".applicationUserId",
-                )
+                ),
+                *(
+                    rule
+                    for field, (empty, _) in _ID_PROBLEMS.items()
+                    for rule in (
+                        cel(
+                            f"!has(self.{field}) || type(self.{field}) != string || "
+                            f"self.{field} != ''",
+                            f"{field} is empty: {empty}",
+                            field_path=f".{field}",
+                        ),
+                        cel(
+                            f"!has(self.{field}) || type(self.{field}) != string || "
+                            f"self.{field} == self.{field}.trim()",
+                            f"{field} {_PADDED}",
+                            field_path=f".{field}",
+                        ),
+                    )
+                ),
             ]
         }
     )
 
-    tenant_id: IntOrString | None = None
-    """Tenant the run acts for; leave unset for a system job."""
-    application_user_id: IntOrString | None = None
-    """Application user the run acts as; defaults to the operator's default admin user when a
-    tenant is set."""
+    tenant_id: ContextId | None = None
+    """Tenant the run acts for: an integer (0 to 2^53-1) or a string of at most 128
+    characters, neither empty nor padded with whitespace; leave unset for a system job."""
+    application_user_id: ContextId | None = None
+    """Application user the run acts as (an ID like tenantId); defaults to the operator's
+    default admin user when a tenant is set."""
     correlation_id: Identifier | None = None
     """Correlation prefix chosen by the scheduler (for example `daily-reports`); every run
     still gets its own unique correlation ID that starts with it."""
+
+    @model_validator(mode="after")
+    def _ids_as_admission_checks(self) -> JobContext:
+        for field, (empty, attribute) in _ID_PROBLEMS.items():
+            value = getattr(self, attribute)
+            problem = None
+            if isinstance(value, int) and not 0 <= value <= MAX_SAFE_INTEGER:
+                problem = f"is out of range: an integer ID is between 0 and {MAX_SAFE_INTEGER}"
+            elif value == "":
+                problem = f"is empty: {empty}"
+            elif isinstance(value, str) and len(value) > ID_MAX_LENGTH:
+                problem = f"is longer than {ID_MAX_LENGTH} characters"
+            elif isinstance(value, str) and value != value.strip():
+                problem = _PADDED
+            if problem is not None:
+                message = f"{field} {problem}"
+                raise ValueError(message)
+        return self
 
 
 class EnvVar(ApiModel):
@@ -181,9 +336,18 @@ _DAY_EXISTS = cel(
     "excludeDates: no such date (the month has fewer days)",
     message_expression="'excludeDates: ' + self + ' does not exist (the month has fewer days)'",
 )
+_YEARS = f"the years {FIRST_YEAR} to {LAST_YEAR}, the range of the schedule engine"
+_YEAR_IN_RANGE = cel(
+    f"!self.matches('{_LOCAL_DATE}') || ({_YEAR} >= {FIRST_YEAR} && {_YEAR} <= {LAST_YEAR})",
+    f"excludeDates are in {_YEARS}",
+    message_expression=f"'excludeDates: ' + self + ' is outside {_YEARS}'",
+)
 
 
 def _day_exists(text: str) -> str:
+    if not FIRST_YEAR <= int(text[:4]) <= LAST_YEAR:
+        message = f"excludeDates: {text} is outside the years {FIRST_YEAR} to {LAST_YEAR}"
+        raise ValueError(message)
     try:
         datetime.date.fromisoformat(text)
     except ValueError:
@@ -197,7 +361,7 @@ LocalDate = Annotated[
     str,
     StringConstraints(min_length=10, max_length=10, pattern=_LOCAL_DATE),
     AfterValidator(_day_exists),
-    Field(json_schema_extra={"x-kubernetes-validations": [_DAY_EXISTS]}),
+    Field(json_schema_extra={"x-kubernetes-validations": [_YEAR_IN_RANGE, _DAY_EXISTS]}),
 ]
 
 
@@ -213,11 +377,14 @@ class Misfire(ApiModel):
     one. FireAll: a run for every missed fire time, oldest first, up to maxRuns (one at a time
     under concurrencyPolicy Forbid)."""
     threshold_seconds: Annotated[int, Field(ge=1, le=86400)] = 60
-    """How late a run may start and still count as on time (Quartz's misfireThreshold)."""
-    catch_up_window_seconds: Annotated[int, Field(ge=1)] | None = None
-    """Fire times older than this are skipped whatever the policy; unset: no limit."""
+    """How late a run may start and still count as on time (Quartz's misfireThreshold), 1 to
+    86400 (a day)."""
+    catch_up_window_seconds: Annotated[int, Field(ge=1, le=MAX_SECONDS)] | None = None
+    """Fire times older than this are skipped whatever the policy, 1 to 315360000 (ten years);
+    unset: no limit."""
     max_runs: Annotated[int, Field(ge=1, le=100)] = 10
-    """FireAll: at most this many catch-up runs; older missed fire times are skipped."""
+    """FireAll: at most this many catch-up runs (1 to 100); older missed fire times are
+    skipped."""
 
 
 _SPEC_RULES: list[JsonValue] = [
@@ -268,59 +435,71 @@ class ScheduledJobSpec(ApiModel):
     minutes hours day-of-month month day-of-week [year], `?`, `L`, `W`, `#`, day-of-week
     1=Sunday). A schedule a Kubernetes CronJob can express exactly runs as a CronJob; any other
     (seconds other than 0, L, W, #, years) the operator triggers itself, to the second."""
-    run_at: datetime.datetime | None = None
-    """Run once, at this time (RFC 3339, for example 2026-12-24T18:00:00Z), instead of on a
-    schedule. A time in the past runs at once. The run happens exactly once, across operator
-    restarts."""
+    run_at: RunAt | None = None
+    """Run once, at this time (RFC 3339 with an offset, for example 2026-12-24T18:00:00Z, in
+    the years 1970 to 2099 as written), instead of on a schedule. A time in the past runs at
+    once. The run happens exactly once, across operator restarts."""
     delay: Duration | None = None
-    """Run once, this long after the ScheduledJob was created (90s, 10m, 1h30m), instead of
-    on a schedule."""
-    ttl_seconds_after_run: Annotated[int, Field(ge=0)] | None = None
+    """Run once, this long after the ScheduledJob was created (90s, 10m, 1h30m: up to three
+    parts of hours, minutes and seconds; at most 87600h, ten years), instead of on a
+    schedule."""
+    ttl_seconds_after_run: Annotated[int, Field(ge=0, le=MAX_SECONDS)] | None = None
     """For runAt or delay: delete this ScheduledJob (and its run) this many seconds after the
-    run finished. Unset keeps it."""
+    run finished, 0 to 315360000 (ten years). Unset keeps it."""
     jitter_seconds: Annotated[int, Field(ge=0, le=3600)] = 0
-    """Start each scheduled run up to this many seconds after its fire time, by an offset fixed
-    for this ScheduledJob (the same across operator restarts and replicas), so that many
-    ScheduledJobs sharing a schedule do not all start in the same second. Above 0, the operator
-    starts the runs itself."""
+    """Start each scheduled run up to this many seconds (0 to 3600) after its fire time, by an
+    offset fixed for this ScheduledJob (the same across operator restarts and replicas), so
+    that many ScheduledJobs sharing a schedule do not all start in the same second. Above 0,
+    the operator starts the runs itself."""
     exclude_dates: Annotated[list[LocalDate], Field(max_length=1000)] = Field(default_factory=list)
-    """Local dates (YYYY-MM-DD in timeZone) on which scheduled runs do not start, for example
-    public holidays. The operator starts the runs itself when any are set."""
+    """Local dates (YYYY-MM-DD in timeZone, years 1970 to 2099; at most 1000) on which
+    scheduled runs do not start, for example public holidays. The operator starts the runs
+    itself when any are set."""
     misfire: Misfire | None = None
     """What happens to fire times at which no run could start; the operator starts the runs
     itself when set. Unset: as the CronJob controller does (startingDeadlineSeconds)."""
     time_zone: TimeZoneName | None = None
-    """IANA time zone the schedule is evaluated in (for example Europe/Berlin); default UTC."""
+    """IANA time zone the schedule is evaluated in (for example Europe/Berlin); default UTC.
+    Only the database's own names: not localtime, posixrules, Factory, or posix/ and right/
+    copies, whose meaning depends on the host."""
     suspend: bool = False
     """Stop starting new runs; runs in progress continue."""
     context: JobContext = Field(default_factory=JobContext)
     """Tenant, user and correlation prefix the runs carry."""
     data: Annotated[dict[DataKey, JobDataValue], Field(max_length=64)] = Field(default_factory=dict)
-    """Job data map: parameter name to a string, integer, number or boolean."""
+    """Job data map: parameter name to a string, integer, number or boolean (not null; at
+    most 64 entries, 65536 characters as JSON)."""
     data_from: Annotated[list[DataFromSource], Field(max_length=32)] = Field(default_factory=list)
     """Job data values taken from Secrets or ConfigMaps, by reference."""
     concurrency_policy: Literal["Allow", "Forbid", "Replace"] = "Forbid"
     """What to do when a run is due while the previous one still runs: Forbid skips the new
     run (the BaseJob default, like DisallowConcurrentExecution), Replace stops the old one,
     Allow runs both."""
-    starting_deadline_seconds: Annotated[int, Field(ge=1)] | None = None
-    """How late a missed run may still start (misfire handling); unset means no deadline."""
+    starting_deadline_seconds: Annotated[int, Field(ge=1, le=MAX_SECONDS)] | None = None
+    """How late a missed run may still start (misfire handling), 1 to 315360000 (ten years);
+    unset means no deadline."""
     retries: Annotated[int, Field(ge=0, le=10)] = 0
-    """How often a run that failed with a transient error is retried; fatal errors are not."""
-    timeout_seconds: Annotated[int, Field(ge=1)] | None = None
-    """Stop a run after this long (the Job's activeDeadlineSeconds)."""
+    """How often (0 to 10) a run that failed with a transient error is retried; fatal errors
+    are not."""
+    timeout_seconds: Annotated[int, Field(ge=1, le=MAX_SECONDS)] | None = None
+    """Stop a run after this long (the Job's activeDeadlineSeconds), 1 to 315360000 (ten
+    years)."""
     successful_runs_history_limit: Annotated[int, Field(ge=0, le=100)] = 3
-    """How many finished successful runs (Jobs) to keep."""
+    """How many finished successful runs (Jobs) to keep, 0 to 100."""
     failed_runs_history_limit: Annotated[int, Field(ge=0, le=100)] = 1
-    """How many failed runs (Jobs) to keep."""
-    ttl_seconds_after_finished: Annotated[int, Field(ge=0)] | None = None
-    """Delete a finished run this long after it ended, whatever the history limits say."""
+    """How many failed runs (Jobs) to keep, 0 to 100."""
+    ttl_seconds_after_finished: Annotated[int, Field(ge=0, le=MAX_SECONDS)] | None = None
+    """Delete a finished run this long after it ended, whatever the history limits say, 0 to
+    315360000 (ten years; within the Job's int32)."""
     image: (
         Annotated[str, StringConstraints(min_length=1, max_length=512, pattern=r"^\S+$")] | None
     ) = None
     """Container image of the runtime; default from the operator's settings."""
     resources: Resources | None = None
-    """Compute resources of the job's container."""
+    """Compute resources of the job's container, checked as Kubernetes checks a Pod's:
+    cpu, memory, ephemeral-storage, hugepages-<size> or qualified extended resources
+    (example.com/gpu, whole numbers, request equal to limit); quantities of at most 64
+    characters."""
     service_account_name: ObjectName | None = None
     """ServiceAccount the run's Pod uses; default the namespace's `default`."""
     env: Annotated[list[EnvVar], Field(max_length=64)] = Field(default_factory=list)
@@ -334,14 +513,36 @@ class ScheduledJobSpec(ApiModel):
     """Taints the run's Pod tolerates."""
     pod_labels: Annotated[dict[QualifiedName, LabelValue], Field(max_length=64)] = Field(
         default_factory=dict,
-        json_schema_extra={"x-kubernetes-validations": [qualified_keys("podLabels")]},
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                qualified_keys("podLabels"),
+                podfields.reserved_keys(
+                    "podLabels",
+                    podfields.JOB_CONTROLLER_LABELS,
+                    (),
+                    podfields.JOB_CONTROLLER_LABELS_WHY,
+                ),
+            ]
+        },
     )
-    """Extra labels for the run's Pods (the operator's own labels win on conflict)."""
+    """Extra labels for the run's Pods (the operator's own labels win on conflict; the Job
+    controller's own, job-name and controller-uid, are refused)."""
     pod_annotations: Annotated[dict[QualifiedName, AnnotationValue], Field(max_length=64)] = Field(
         default_factory=dict,
-        json_schema_extra={"x-kubernetes-validations": [qualified_keys("podAnnotations")]},
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                qualified_keys("podAnnotations"),
+                podfields.reserved_keys(
+                    "podAnnotations",
+                    podfields.RESERVED_POD_ANNOTATIONS,
+                    podfields.RESERVED_POD_ANNOTATION_PREFIXES,
+                    podfields.RESERVED_POD_ANNOTATIONS_WHY,
+                ),
+            ]
+        },
     )
-    """Extra annotations for the run's Pods."""
+    """Extra annotations for the run's Pods (not those Kubernetes reads as Pod settings:
+    mirror-pod, tolerations, pod-deletion-cost, seccomp and AppArmor)."""
 
     # CEL cannot type `data` (its values are a union), so these checks run in the operator
     # and surface as Ready=False with reason InvalidSpec. Keys are shown cut short: a message
@@ -387,6 +588,43 @@ class ScheduledJobSpec(ApiModel):
             )
             raise ValueError(message)
         return data
+
+    @staticmethod
+    def canonical_time_zone(name: str) -> zoneinfo.ZoneInfo:
+        """The zone `name` if it is the IANA database's (Europe/Berlin, UTC, US/Eastern, as
+        Python's zoneinfo lists them); ZoneInfoNotFoundError for any other, the host's own zone
+        files (localtime, posixrules, posix/...) included."""
+        if name not in _canonical_time_zones():
+            message = f"{name!r} is not a time zone of the IANA database"
+            raise zoneinfo.ZoneInfoNotFoundError(message)
+        return zoneinfo.ZoneInfo(name)
+
+    @field_validator("node_selector", "pod_labels", "pod_annotations", mode="before")
+    @classmethod
+    def _keys_are_label_keys(cls, mapping: Any, info: ValidationInfo) -> Any:
+        return podfields.qualified_map(to_camel(str(info.field_name)), mapping)
+
+    @field_validator("pod_labels")
+    @classmethod
+    def _no_job_controller_labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        return podfields.refuse_reserved(
+            "podLabels",
+            labels,
+            podfields.JOB_CONTROLLER_LABELS,
+            (),
+            podfields.JOB_CONTROLLER_LABELS_WHY,
+        )
+
+    @field_validator("pod_annotations")
+    @classmethod
+    def _no_pod_setting_annotations(cls, annotations: dict[str, str]) -> dict[str, str]:
+        return podfields.refuse_reserved(
+            "podAnnotations",
+            annotations,
+            podfields.RESERVED_POD_ANNOTATIONS,
+            podfields.RESERVED_POD_ANNOTATION_PREFIXES,
+            podfields.RESERVED_POD_ANNOTATIONS_WHY,
+        )
 
     @model_validator(mode="after")
     def _data_keys_are_unique(self) -> ScheduledJobSpec:
