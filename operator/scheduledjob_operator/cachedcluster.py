@@ -15,6 +15,7 @@ status and conditions carry the state.
 from __future__ import annotations
 
 import datetime
+import functools
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,7 +24,7 @@ from typing import Any, cast
 import structlog
 from kubernetes import client
 
-from scheduledjob_operator import naming
+from scheduledjob_operator import apierrors, naming
 from scheduledjob_operator.kube import Cluster
 from scheduledjob_operator.runs import Run
 from scheduledjob_operator.store import KINDS, Kind, ObjectStore
@@ -44,6 +45,10 @@ class CachedCluster(Cluster):
         self._events = ThreadPoolExecutor(EVENT_THREADS, thread_name_prefix="events")
         self._pending_events = 0
         self._pending_lock = threading.Lock()
+        # ScheduledJob names by the name their CronJob and runs derive from it (see
+        # `name_rivals`); entries for deleted objects are dropped when next looked at.
+        self._derived: dict[tuple[str, str], set[str]] = {}
+        self._derived_lock = threading.Lock()
 
     def emit_event(
         self,
@@ -70,14 +75,20 @@ class CachedCluster(Cluster):
         future = self._events.submit(
             post, identity, type_=type_, reason=reason, message=message, now=now
         )
-        future.add_done_callback(self._event_posted)
+        about = {"namespace": metadata.get("namespace"), "scheduledjob": metadata.get("name")}
+        future.add_done_callback(functools.partial(self._event_posted, reason=reason, **about))
 
-    def _event_posted(self, future: Future[None]) -> None:
+    def _event_posted(self, future: Future[None], **context: Any) -> None:
         with self._pending_lock:
             self._pending_events -= 1
         error = future.exception()
-        if error is not None:
-            _log.warning("Could not post an Event", error=str(error)[:300])
+        if error is None:
+            return
+        if apierrors.is_namespace_terminating(error):
+            # The namespace, the ScheduledJob and this Event are all going: nothing is lost.
+            _log.debug("Dropped an Event: the namespace is being deleted", **context)
+            return
+        _log.warning("Could not post an Event", error=apierrors.describe(error), **context)
 
     def close(self) -> None:
         """Post the queued Events, then stop the event threads."""
@@ -94,6 +105,8 @@ class CachedCluster(Cluster):
             for scope in scopes:
                 listing = self.list_owned(kind, scope)
                 self.store.replace(kind, listing, namespaces=None if scope is None else (scope,))
+        for namespace, name in self.store.keys("scheduledjobs"):
+            self._index_name(namespace, name)
 
     def get_scheduledjob(self, namespace: str, name: str) -> dict[str, Any] | None:
         """From the store; from the API server when the store does not know it."""
@@ -131,6 +144,44 @@ class CachedCluster(Cluster):
     def seen(self, kind: str, body: Mapping[str, Any], *, deleted: bool = False) -> None:
         """Into the store (which keeps whichever version is newest)."""
         self.store.observe(cast("Kind", kind), body, deleted=deleted)
+        if kind == "scheduledjobs":
+            metadata = body["metadata"]
+            namespace, name = str(metadata["namespace"]), str(metadata["name"])
+            if deleted:
+                self._unindex_name(namespace, name)
+            else:
+                self._index_name(namespace, name)
+
+    def name_rivals(self, namespace: str, name: str) -> list[dict[str, Any]]:
+        """From the store's ScheduledJobs, by an index of derived names (no scan)."""
+        if not self.store.primed:
+            return super().name_rivals(namespace, name)
+        self._index_name(namespace, name)
+        key = (namespace, naming.cronjob_name(name))
+        with self._derived_lock:
+            others = sorted(self._derived.get(key, set()) - {name})
+        rivals = []
+        for other in others:
+            body = self.store.get("scheduledjobs", (namespace, other))
+            if body is None:
+                self._unindex_name(namespace, other)
+            else:
+                rivals.append(body)
+        return rivals
+
+    def _index_name(self, namespace: str, name: str) -> None:
+        key = (namespace, naming.cronjob_name(name))
+        with self._derived_lock:
+            self._derived.setdefault(key, set()).add(name)
+
+    def _unindex_name(self, namespace: str, name: str) -> None:
+        key = (namespace, naming.cronjob_name(name))
+        with self._derived_lock:
+            names = self._derived.get(key)
+            if names is not None:
+                names.discard(name)
+                if not names:
+                    del self._derived[key]
 
 
 def _is_ours(body: Mapping[str, Any]) -> bool:

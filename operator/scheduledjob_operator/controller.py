@@ -3,20 +3,26 @@
 kopf's event handlers are fire-and-forget (no retries) and its timers would put a finalizer on
 every ScheduledJob, so the retry and resync loop live here. Every path ends in the same
 idempotent `Reconciler.reconcile` of the object as it is now (as the store last saw it).
+
+Nothing here outlives a ScheduledJob: a key's lock exists only while a reconcile of it runs or
+waits; the versions of our writes to an object go with its DELETED event (`take_in`), and the
+failure count, pending timer, plan, gauges and counters when a reconcile finds the ScheduledJob
+gone (`_forget`). The store's tombstone of it expires after a few minutes (`store`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import time
-from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 
-from scheduledjob_operator import naming, ownedwatch, pushgateway
+from scheduledjob_operator import apierrors, naming, ownedwatch, pushgateway
 from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.metrics import OperatorMetrics
 from scheduledjob_operator.ownedwatch import OwnedWatch
@@ -36,6 +42,44 @@ _REQUEUE_SLACK_SECONDS = 0.02
 _log = structlog.get_logger(__name__)
 
 
+@dataclass(slots=True)
+class _KeyLock:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0  # reconciles holding or waiting for `lock`
+
+
+class KeyLocks:
+    """One lock per key, existing only while some reconcile of that key holds or awaits it.
+
+    A lock per key ever seen (a defaultdict) stayed behind for every deleted ScheduledJob.
+    Used from the event loop only, so counting users needs no lock of its own.
+    """
+
+    def __init__(self) -> None:
+        self._held: dict[Key, _KeyLock] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: Key) -> AsyncIterator[None]:
+        """Hold `key`'s lock for the block; the last one out removes it."""
+        entry = self._held.get(key)
+        if entry is None:
+            entry = self._held[key] = _KeyLock()
+        entry.users += 1
+        try:
+            async with entry.lock:
+                yield
+        finally:
+            entry.users -= 1
+            if entry.users == 0:
+                del self._held[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._held
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+
 class Controller:
     """Serialises, retries and resyncs reconciles of ScheduledJobs."""
 
@@ -53,7 +97,7 @@ class Controller:
         self.cluster = cluster
         self.metrics = metrics
         self.namespaces = namespaces
-        self._locks: defaultdict[Key, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks = KeyLocks()
         self._failures: dict[Key, int] = {}
         self._retries: dict[Key, asyncio.TimerHandle] = {}
         self._queue = WorkQueue()
@@ -67,7 +111,11 @@ class Controller:
         """Feed a watched object to the store; whether it is news (not our own write's echo)."""
         deleted = event_type == "DELETED"
         self.cluster.seen(kind, body, deleted=deleted)
-        return deleted or not self.cluster.own_writes.is_echo(body)
+        if deleted:
+            # Its versions we wrote will never be echoed now.
+            self.cluster.own_writes.forget(str((body.get("metadata") or {}).get("uid") or ""))
+            return True
+        return not self.cluster.own_writes.is_echo(body)
 
     def owned_object_seen(self, kind: str, event_type: str, body: Mapping[str, Any]) -> None:
         """An owned CronJob or Job changed or went away: its ScheduledJob is reconciled.
@@ -105,7 +153,7 @@ class Controller:
     async def reconcile(self, namespace: str, name: str) -> None:
         """Reconcile one ScheduledJob as it is now; schedule a retry if that fails."""
         key = (namespace, name)
-        async with self._locks[key]:
+        async with self._locks.hold(key):
             retry = self._retries.pop(key, None)
             if retry is not None:
                 retry.cancel()
@@ -135,8 +183,13 @@ class Controller:
                 )
 
     async def _forget(self, key: Key) -> None:
-        """The ScheduledJob is gone: drop its series here and its group on the Pushgateway."""
+        """The ScheduledJob is gone: drop what is kept for it here (failure count, pending
+        retry, plan, series) and its group on the Pushgateway."""
         self._failures.pop(key, None)
+        retry = self._retries.pop(key, None)
+        if retry is not None:
+            retry.cancel()
+        self.reconciler.plans.forget(*key)
         self.metrics.scheduledjobs.forget(key)
         self.metrics.run_counters.forget(key)
         problem = await asyncio.to_thread(pushgateway.delete_quietly, self.pushgateway, key)
@@ -148,7 +201,31 @@ class Controller:
                 error=problem[:500],
             )
 
+    def holds(self, namespace: str, name: str) -> frozenset[str]:
+        """What the controller keeps for the key now: "lock", "failures", "retry" (to see
+        that a deleted ScheduledJob left nothing behind)."""
+        key = (namespace, name)
+        held = {
+            "lock": key in self._locks,
+            "failures": key in self._failures,
+            "retry": key in self._retries,
+        }
+        return frozenset(what for what, present in held.items() if present)
+
     def _schedule_retry(self, key: Key, error: Exception) -> None:
+        if apierrors.is_namespace_terminating(error):
+            # The namespace is being deleted, and this ScheduledJob with it: its DELETED event
+            # comes soon and forgets it. Nothing to warn about or retry (the resync would still
+            # catch a namespace whose deletion got stuck).
+            self._failures.pop(key, None)
+            self.metrics.reconciles.labels(result="deleting").inc()
+            _log.debug(
+                "Skipped retrying the reconcile: the namespace is being deleted",
+                namespace=key[0],
+                scheduledjob=key[1],
+                error=apierrors.describe(error),
+            )
+            return
         failures = self._failures.get(key, 0) + 1
         self._failures[key] = failures
         delay = min(2.0 ** (failures - 1), _MAX_BACKOFF_SECONDS)
@@ -158,7 +235,7 @@ class Controller:
             "Reconcile failed, will retry",
             namespace=key[0],
             scheduledjob=key[1],
-            error=str(error)[:500],
+            error=apierrors.describe(error),
             error_type=type(error).__name__,
             retry_in_seconds=delay,
             failures=failures,
@@ -176,7 +253,7 @@ class Controller:
             try:
                 await self.resync_once()
             except Exception as error:  # noqa: BLE001 - the next round tries again
-                _log.warning("Resync failed", error=str(error)[:500])
+                _log.warning("Resync failed", error=apierrors.describe(error))
 
     async def prime(self) -> None:
         """Fill the store before the first reconcile; on failure reads go to the API server
@@ -184,7 +261,7 @@ class Controller:
         try:
             await asyncio.to_thread(self.cluster.refresh, self.namespaces)
         except Exception as error:  # noqa: BLE001 - the operator still works without the store
-            _log.warning("Could not list objects into the store", error=str(error)[:500])
+            _log.warning("Could not list objects into the store", error=apierrors.describe(error))
 
     async def resync_once(self) -> None:
         """Relist everything into the store, then reconcile every ScheduledJob, and any that

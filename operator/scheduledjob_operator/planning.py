@@ -74,12 +74,15 @@ def plan(body: Mapping[str, Any], settings: RunSettings) -> Plan:
         raise InvalidSpecError(reason="InvalidSpec", message=_validation_message(error)) from error
     spec = resource.spec
     if spec.time_zone is not None:
+        # Only the database's names: ZoneInfo also opens any zone file of the host (localtime,
+        # posixrules, posix/Europe/Berlin), whose meaning is the host's, not IANA's.
         try:
-            zoneinfo.ZoneInfo(spec.time_zone)
+            ScheduledJobSpec.canonical_time_zone(spec.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
             message = (
                 f"spec.timeZone: {spec.time_zone!r} is not a known IANA time zone "
-                "(for example Europe/Berlin or America/New_York)"
+                "(for example Europe/Berlin or America/New_York; not localtime, posixrules, "
+                "Factory, nor posix/ or right/ copies)"
             )
             raise InvalidSpecError(reason="InvalidTimeZone", message=message) from error
     metadata = body["metadata"]
@@ -116,33 +119,55 @@ def plan(body: Mapping[str, Any], settings: RunSettings) -> Plan:
 
 
 class PlanCache:
-    """The plans of recently reconciled ScheduledJobs, by (uid, generation).
+    """The plan of each recently reconciled ScheduledJob, for its current uid and generation.
 
     A plan depends only on the spec and the object's identity, so it is the same for a
     generation; an operator-started schedule is reconciled at every fire time and at every
     change of its runs, and validating and building it each time was most of that reconcile's
-    CPU. Bounded (least recently used first out), so memory does not grow with the number of
-    ScheduledJobs; plans are shared, callers must not modify them.
+    CPU. Only the latest generation of each ScheduledJob is kept (a reconcile never wants an
+    older one), and `forget` drops it when the ScheduledJob is deleted: a plan holds the whole
+    Job template, and deleted ScheduledJobs' plans were most of what the operator kept after a
+    mass deletion. Bounded (least recently used first out), so memory does not grow with the
+    number of ScheduledJobs; plans are shared, callers must not modify them.
     """
 
     def __init__(self, settings: RunSettings, capacity: int = 512) -> None:
         self.settings = settings
         self.capacity = capacity
-        self._plans: collections.OrderedDict[tuple[str, int], Plan] = collections.OrderedDict()
+        # (namespace, name) -> ((uid, generation), plan): one entry per ScheduledJob.
+        self._plans: collections.OrderedDict[tuple[str, str], tuple[tuple[str, int], Plan]] = (
+            collections.OrderedDict()
+        )
         self._lock = threading.Lock()
 
     def plan(self, body: Mapping[str, Any]) -> Plan:
         """`plan(body, settings)`, from the cache when this generation was planned before."""
         metadata = body["metadata"]
-        key = (str(metadata.get("uid", "")), int(metadata.get("generation", 0)))
+        key = (str(metadata.get("namespace", "")), str(metadata.get("name", "")))
+        version = (str(metadata.get("uid", "")), int(metadata.get("generation", 0)))
         with self._lock:
             cached = self._plans.get(key)
-            if cached is not None:
+            if cached is not None and cached[0] == version:
                 self._plans.move_to_end(key)
-                return cached
+                return cached[1]
         planned = plan(body, self.settings)
         with self._lock:
-            self._plans[key] = planned
+            self._plans[key] = (version, planned)
+            self._plans.move_to_end(key)
             while len(self._plans) > self.capacity:
                 self._plans.popitem(last=False)
         return planned
+
+    def forget(self, namespace: str, name: str) -> None:
+        """Drop the plan of the ScheduledJob `namespace`/`name` (it was deleted), whatever
+        its uid; unknown names are ignored.
+
+        By name, not uid: the controller learns that a ScheduledJob is gone from its key,
+        when the store no longer holds the object (and its uid).
+        """
+        with self._lock:
+            self._plans.pop((namespace, name), None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._plans)

@@ -11,15 +11,19 @@ compact JSON text without `managedFields` (a few kB each instead of tens of kB o
 dicts), decoded on each read, so a caller always gets its own copy; Jobs are kept only as the
 `Run` the status reporting needs. A version never replaces a newer one (resourceVersions are
 compared as the integers etcd makes them), and a deletion leaves a tombstone so that a write's
-late response cannot resurrect an object the watch has already seen deleted.
+late response cannot resurrect an object the watch has already seen deleted. A tombstone is
+kept only as long as such a response can still arrive (a few minutes; expired ones go at the
+store's next use, the periodic listing at the latest), so after a mass deletion the store soon
+holds nothing of the deleted objects.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -29,7 +33,13 @@ from scheduledjob_operator.runs import Run, run_from_job
 Kind = Literal["scheduledjobs", "cronjobs", "jobs"]
 Key = tuple[str, str]
 KINDS: tuple[Kind, ...] = ("scheduledjobs", "cronjobs", "jobs")
-# Deleted objects remembered to reject stale versions; the oldest are dropped first.
+# How long a deleted object is remembered, to reject versions from before its deletion. Such
+# a version comes only from a write's response that was in flight when the watch showed the
+# deletion, and the API server ends any request but a watch within a minute (kube-apiserver
+# --request-timeout, 60 s by default, as handlers.configure_kopf sets kopf's request_timeout),
+# so five minutes leave ample margin.
+TOMBSTONE_SECONDS = 300.0
+# And at most this many, the oldest dropped first, should a burst delete more within that time.
 _TOMBSTONE_CAPACITY = 20_000
 
 
@@ -37,6 +47,12 @@ _TOMBSTONE_CAPACITY = 20_000
 class _Text:
     version: int | None
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Tombstone:
+    version: int | None
+    expires: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +86,25 @@ def _compact(body: Mapping[str, Any]) -> str:
 
 
 class ObjectStore:
-    """ScheduledJobs, owned CronJobs and owned Jobs (as Runs) by namespace and name."""
+    """ScheduledJobs, owned CronJobs and owned Jobs (as Runs) by namespace and name.
 
-    def __init__(self) -> None:
+    `clock` (seconds, monotonic) times tombstones; tests pass their own instead of sleeping.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        tombstone_seconds: float = TOMBSTONE_SECONDS,
+    ) -> None:
+        self._clock = clock
+        self._tombstone_seconds = tombstone_seconds
         self._lock = threading.Lock()
         self._texts: dict[Kind, dict[Key, _Text]] = {"scheduledjobs": {}, "cronjobs": {}}
         self._jobs: dict[Key, _Job] = {}
         self._runs_by_scheduledjob: dict[Key, set[str]] = {}
-        self._tombstones: OrderedDict[tuple[Kind, Key], int | None] = OrderedDict()
+        # Oldest first: all live equally long, so they also expire in this order.
+        self._tombstones: OrderedDict[tuple[Kind, Key], _Tombstone] = OrderedDict()
         self._listed: set[Kind] = set()
 
     @property
@@ -92,8 +119,10 @@ class ObjectStore:
         key = _key(body)
         version = _version(body)
         with self._lock:
+            self._expire_tombstones()
             tombstone = (kind, key)
-            deleted_at = self._tombstones.get(tombstone)
+            buried = self._tombstones.get(tombstone)
+            deleted_at = None if buried is None else buried.version
             if deleted_at is not None and version is not None and version <= deleted_at:
                 return  # a version from before the deletion (a late write response)
             held = self._version_of(kind, key)
@@ -106,7 +135,8 @@ class ObjectStore:
                 return
             if deleted:
                 self._forget(kind, key)
-                self._tombstones[tombstone] = version
+                expires = self._clock() + self._tombstone_seconds
+                self._tombstones[tombstone] = _Tombstone(version, expires)
                 self._tombstones.move_to_end(tombstone)
                 while len(self._tombstones) > _TOMBSTONE_CAPACITY:
                     self._tombstones.popitem(last=False)
@@ -133,6 +163,7 @@ class ObjectStore:
         newest = _version(listing)
         scope = None if namespaces is None else set(namespaces)
         with self._lock:
+            self._expire_tombstones()
             for key in self._keys(kind):
                 in_scope = scope is None or key[0] in scope
                 if in_scope and key not in listed and _older(self._version_of(kind, key), newest):
@@ -153,7 +184,14 @@ class ObjectStore:
     def is_deleted(self, kind: Kind, key: Key) -> bool:
         """Whether a watch or listing showed the object deleted (and nothing newer since)."""
         with self._lock:
+            self._expire_tombstones()
             return (kind, key) in self._tombstones
+
+    def tombstones(self) -> int:
+        """How many deleted objects are remembered now (expired ones are not)."""
+        with self._lock:
+            self._expire_tombstones()
+            return len(self._tombstones)
 
     def runs(self, namespace: str, scheduledjob: str) -> list[Run]:
         """The runs of a ScheduledJob: its Jobs found by label, as the status reporting needs."""
@@ -167,6 +205,16 @@ class ObjectStore:
             return self._keys(kind)
 
     # -- inside the lock ------------------------------------------------------------------------
+
+    def _expire_tombstones(self) -> None:
+        """Drop the tombstones past their time: the oldest first, stopping at the first that is
+        not, so a call with nothing to drop costs one look."""
+        now = self._clock()
+        while self._tombstones:
+            oldest = next(iter(self._tombstones.values()))
+            if oldest.expires > now:
+                return
+            self._tombstones.popitem(last=False)
 
     def _keys(self, kind: Kind) -> list[Key]:
         return list(self._jobs if kind == "jobs" else self._texts[kind])

@@ -137,3 +137,55 @@ def test_a_relabelled_job_moves_or_leaves(relabelled_to: str | None) -> None:
     assert [] == store.runs("team-a", "nightly")
     expected = [] if relabelled_to is None else ["run-1"]
     assert expected == [run.job_name for run in store.runs("team-a", relabelled_to or "")]
+
+
+class _Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_tombstone_rejects_late_versions_until_it_expires() -> None:
+    """Within its time a deletion holds against an older version; after it, nothing is kept."""
+    clock = _Clock()
+    store = ObjectStore(clock=clock, tombstone_seconds=60.0)
+    store.observe("cronjobs", _object("a", 7), deleted=True)
+    clock.now += 59.0
+    store.observe("cronjobs", _object("a", 6))
+    rejected = store.get("cronjobs", ("team-a", "a")) is None
+    clock.now += 2.0
+    assert (True, False, 0) == (
+        rejected,
+        store.is_deleted("cronjobs", ("team-a", "a")),
+        store.tombstones(),
+    )
+
+
+def test_expired_tombstones_go_as_new_ones_come() -> None:
+    """Each new deletion drops the tombstones past their time, oldest first."""
+    clock = _Clock()
+    store = ObjectStore(clock=clock, tombstone_seconds=60.0)
+    for name in ("a", "b"):
+        store.observe("cronjobs", _object(name, 1), deleted=True)
+    clock.now += 30.0
+    store.observe("cronjobs", _object("c", 2), deleted=True)
+    clock.now += 40.0  # a and b are 70 s old, c 40 s
+    store.observe("jobs", _job("d-1", 3, "d"), deleted=True)
+    assert (False, True, 2) == (
+        store.is_deleted("cronjobs", ("team-a", "a")),
+        store.is_deleted("cronjobs", ("team-a", "c")),
+        store.tombstones(),
+    )
+
+
+def test_tombstones_stay_bounded_within_their_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A burst of deletions beyond the capacity drops the oldest tombstones early."""
+    monkeypatch.setattr("scheduledjob_operator.store._TOMBSTONE_CAPACITY", 2)
+    store = ObjectStore(clock=_Clock())
+    for name in ("a", "b", "c"):
+        store.observe("cronjobs", _object(name, 1), deleted=True)
+    assert (2, False) == (store.tombstones(), store.is_deleted("cronjobs", ("team-a", "a")))
