@@ -183,15 +183,6 @@ class MemoryCluster(Cluster):
             error.body = f'{{"kind":"Status","reason":"Invalid","message":"{message}"}}'
             raise error
 
-    def name_rivals(self, namespace: str, name: str) -> list[dict[str, Any]]:
-        derived = naming.cronjob_name(name)
-        return [
-            body
-            for body in self.list_scheduledjobs(namespace)
-            if body["metadata"]["name"] != name
-            and naming.cronjob_name(body["metadata"]["name"]) == derived
-        ]
-
 
 def _merge(old: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
     """RFC 7386 merge patch."""
