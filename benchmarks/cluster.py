@@ -22,10 +22,10 @@ from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 from prometheus_client.parser import text_string_to_metric_families
 
-from scheduledjob_operator.api import v1alpha1
-from scheduledjob_operator.localcluster import workdirs
-from scheduledjob_operator.localcluster.demo.stack import install_crd
-from scheduledjob_operator.localcluster.processes import ManagedProcess
+from scheduledjob_api import v1alpha1
+from scheduledjob_dev import workdirs
+from scheduledjob_dev.demo.stack import install_crd
+from scheduledjob_dev.processes import ManagedProcess
 
 __all__ = ["ObjectWatch", "Operator", "api_client", "install_crd", "scheduledjob", "wait_until"]
 

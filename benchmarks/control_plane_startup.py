@@ -11,7 +11,7 @@ import argparse
 import statistics
 import time
 
-from scheduledjob_operator.localcluster import ControlPlane
+from scheduledjob_dev import ControlPlane
 
 
 def main() -> None:

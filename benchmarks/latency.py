@@ -24,9 +24,9 @@ from typing import Any
 from kubernetes import client
 
 from benchmarks import cluster
-from scheduledjob_operator.api import v1alpha1
-from scheduledjob_operator.localcluster.controlplane import ControlPlane
-from scheduledjob_operator.localcluster.nodeagent.launcher import NodeAgentProcess
+from scheduledjob_api import v1alpha1
+from scheduledjob_dev.controlplane import ControlPlane
+from scheduledjob_dev.nodeagent.launcher import NodeAgentProcess
 
 NAMESPACE = "bench-latency"
 JOB = "support.sample_jobs:NoOpJob"

@@ -28,9 +28,8 @@ from kubernetes import client
 
 from basejob import contract
 from benchmarks import cluster, procstats
-from scheduledjob_operator import naming
-from scheduledjob_operator.api import v1alpha1
-from scheduledjob_operator.localcluster.controlplane import ControlPlane
+from scheduledjob_api import naming, v1alpha1
+from scheduledjob_dev.controlplane import ControlPlane
 
 NAMESPACE = "bench-precision"
 JOB = "support.sample_jobs:NoOpJob"

@@ -26,7 +26,7 @@ from benchmarks.scale import (
     OPERATOR_RESOURCES,
     ScaleResult,
 )
-from scheduledjob_operator.localcluster.binaries import find_binaries
+from scheduledjob_dev.binaries import find_binaries
 
 RATIO_TARGET, RATIO_AIM = 2.0, 1.5
 RSS_TARGET_MB, RSS_TARGET_SIZE = 200.0, 5000

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from basejob import contract
 from benchmarks import runtime_startup
-from scheduledjob_operator.localcluster.monitoring import Pushgateway
+from scheduledjob_dev.monitoring import Pushgateway
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 JOB = "support.noop_job:NoOpJob"

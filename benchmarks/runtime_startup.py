@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from basejob import contract
-from scheduledjob_operator.localcluster.monitoring import Pushgateway
+from scheduledjob_dev.monitoring import Pushgateway
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"

@@ -50,10 +50,10 @@ from benchmarks.scale_phases import (
     ready_timeout,
     wait_quiet,
 )
+from scheduledjob_dev.controlplane import ControlPlane
 from scheduledjob_operator import settings as operator_settings
 from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.controller import Controller
-from scheduledjob_operator.localcluster.controlplane import ControlPlane
 from scheduledjob_operator.metrics import OperatorMetrics
 from scheduledjob_operator.reconcile import Reconciler
 

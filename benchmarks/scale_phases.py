@@ -21,10 +21,10 @@ from kubernetes import client
 
 from benchmarks import apiserver_metrics, cluster, procstats
 from benchmarks.apiserver_metrics import Counts
-from scheduledjob_operator import naming, planning
+from scheduledjob_api import naming, v1alpha1
+from scheduledjob_dev.controlplane import ControlPlane
+from scheduledjob_operator import planning
 from scheduledjob_operator import settings as operator_settings
-from scheduledjob_operator.api import v1alpha1
-from scheduledjob_operator.localcluster.controlplane import ControlPlane
 
 DIRECT_NAMESPACE = "bench-direct"
 OPERATOR_NAMESPACE = "bench-operator"

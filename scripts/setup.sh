@@ -20,12 +20,15 @@ if [[ ${#missing[@]} -gt 0 ]]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+# The distributions, one folder each (docs/architecture.md), all editable, and the dev tools of
+# the top-level pyproject.toml. One pip call, so the local distributions satisfy each other.
+distributions=(runtime api client operator examples devtools)
+stamp=.venv/.installed-$(cat pyproject.toml "${distributions[@]/%//pyproject.toml}" | sha256sum | cut -c1-16)
 if [[ ! -f "$stamp" ]]; then
     log "creating the virtualenv in .venv"
     python3 -m venv .venv
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e '.[dev]'
+    .venv/bin/python -m pip install --quiet "${distributions[@]/#/--editable=./}" --editable='.[dev]'
     rm -f .venv/.installed-*
     touch "$stamp"
 fi

@@ -1,3 +1,3 @@
 """Shared pytest set-up: the cluster fixtures come from the project's own pytest plugin."""
 
-pytest_plugins = ["pytester", "scheduledjob_operator.localcluster.pytest_plugin"]
+pytest_plugins = ["pytester", "scheduledjob_dev.pytest_plugin"]

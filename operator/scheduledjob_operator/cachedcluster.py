@@ -24,9 +24,10 @@ from typing import Any, cast
 import structlog
 from kubernetes import client
 
-from scheduledjob_operator import apierrors, naming
+from scheduledjob_api import naming
+from scheduledjob_api.runs import Run
+from scheduledjob_operator import apierrors
 from scheduledjob_operator.kube import Cluster
-from scheduledjob_operator.runs import Run
 from scheduledjob_operator.store import KINDS, Kind, ObjectStore
 
 EVENT_THREADS = 2

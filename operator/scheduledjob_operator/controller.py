@@ -22,7 +22,8 @@ from typing import Any
 
 import structlog
 
-from scheduledjob_operator import apierrors, naming, ownedwatch, pushgateway
+from scheduledjob_api import naming
+from scheduledjob_operator import apierrors, ownedwatch, pushgateway
 from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.metrics import OperatorMetrics
 from scheduledjob_operator.ownedwatch import OwnedWatch

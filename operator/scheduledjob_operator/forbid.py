@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from scheduledjob_operator.api.v1alpha1 import ScheduledJobSpec
-from scheduledjob_operator.runs import Run
+from scheduledjob_api.runs import Run
+from scheduledjob_api.v1alpha1 import ScheduledJobSpec
 
 
 def holding_run(

@@ -15,8 +15,8 @@ from typing import Any
 
 import kopf
 
+from scheduledjob_api import v1alpha1
 from scheduledjob_operator import kopfstate
-from scheduledjob_operator.api import v1alpha1
 from scheduledjob_operator.controller import Controller
 
 RECONCILE_THREADS = 16

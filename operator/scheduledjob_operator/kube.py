@@ -16,11 +16,10 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from scheduledjob_operator import naming
-from scheduledjob_operator.api import v1alpha1
+from scheduledjob_api import naming, v1alpha1
+from scheduledjob_api.runs import Run, run_from_job
 from scheduledjob_operator.conditions import timestamp
 from scheduledjob_operator.ownwrites import OwnWrites
-from scheduledjob_operator.runs import Run, run_from_job
 
 NOT_FOUND = 404
 CONFLICT = 409

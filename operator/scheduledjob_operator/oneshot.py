@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime
 import re
 
-from scheduledjob_operator import naming
-from scheduledjob_operator.api.v1alpha1 import ScheduledJobSpec
+from scheduledjob_api import naming
+from scheduledjob_api.v1alpha1 import ScheduledJobSpec
 
 _DURATION_PART = re.compile(r"(\d+)([smh])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}

@@ -27,7 +27,7 @@ import urllib3
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
-from scheduledjob_operator import naming
+from scheduledjob_api import naming
 
 _GONE = 410
 _WATCH_SECONDS = 300  # the server ends each watch after this; we start the next one

@@ -18,8 +18,8 @@ from typing import Any
 import pydantic
 
 from basejob import schedules
-from scheduledjob_operator import naming
-from scheduledjob_operator.api.v1alpha1 import ScheduledJob, ScheduledJobSpec
+from scheduledjob_api import naming
+from scheduledjob_api.v1alpha1 import ScheduledJob, ScheduledJobSpec
 from scheduledjob_operator.builders.cronjob import build_cronjob
 from scheduledjob_operator.builders.job import job_template
 from scheduledjob_operator.builders.owners import Owner

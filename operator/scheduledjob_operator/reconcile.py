@@ -17,12 +17,13 @@ import urllib3
 from kubernetes.client.exceptions import ApiException
 
 from basejob import schedules
+from scheduledjob_api import naming
+from scheduledjob_api.runs import Run
 from scheduledjob_operator import (
     apierrors,
     conditions,
     drift,
     forbid,
-    naming,
     ownership,
     scheduledjob_metrics,
     triggers,
@@ -34,7 +35,6 @@ from scheduledjob_operator.errors import ConflictError, InvalidSpecError, Transi
 from scheduledjob_operator.kube import Cluster
 from scheduledjob_operator.planning import SPEC_HASH_ANNOTATION, Plan, PlanCache
 from scheduledjob_operator.run_metrics import RunCounters
-from scheduledjob_operator.runs import Run
 from scheduledjob_operator.runstatus import RunReporter
 
 _log = structlog.get_logger(__name__)

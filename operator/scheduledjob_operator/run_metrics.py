@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry, Counter
 
-from scheduledjob_operator.runs import Run
+from scheduledjob_api.runs import Run
 
 Key = tuple[str, str]
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from basejob import schedules
+from scheduledjob_api.runs import Run, TerminationSummary, parse_time
+from scheduledjob_api.runs import termination_summary as read_termination
 from scheduledjob_operator import conditions, missed, status
 from scheduledjob_operator.builders.owners import cron_owner, owner_reference
 from scheduledjob_operator.kube import Cluster
 from scheduledjob_operator.planning import Plan
 from scheduledjob_operator.run_metrics import RunCounters
-from scheduledjob_operator.runs import Run, TerminationSummary, parse_time
-from scheduledjob_operator.runs import termination_summary as read_termination
 from scheduledjob_operator.runstarts import OneShotState, RunStarter
 from scheduledjob_operator.schedulestarts import ScheduleStarter, ScheduleState, excluded_dates
 

@@ -25,7 +25,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from basejob import schedules
-from scheduledjob_operator.runs import parse_time
+from scheduledjob_api.runs import parse_time
 
 Key = tuple[str, str]
 """A ScheduledJob's (namespace, name)."""

@@ -16,11 +16,12 @@ from typing import Any
 import structlog
 
 from basejob import schedules
-from scheduledjob_operator import naming, scheduledruns
-from scheduledjob_operator.api.v1alpha1 import ScheduledJobSpec
+from scheduledjob_api import naming
+from scheduledjob_api.runs import Run, parse_time
+from scheduledjob_api.v1alpha1 import ScheduledJobSpec
+from scheduledjob_operator import scheduledruns
 from scheduledjob_operator.conditions import timestamp
 from scheduledjob_operator.kube import Cluster
-from scheduledjob_operator.runs import Run, parse_time
 from scheduledjob_operator.runstarts import RunStarter
 
 _log = structlog.get_logger(__name__)

@@ -9,8 +9,8 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from scheduledjob_api.runs import Run, TerminationSummary, parse_time
 from scheduledjob_operator.conditions import timestamp
-from scheduledjob_operator.runs import Run, TerminationSummary, parse_time
 
 
 def _later(*moments: datetime.datetime | None) -> datetime.datetime | None:

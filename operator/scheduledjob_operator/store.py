@@ -27,8 +27,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from scheduledjob_operator import naming
-from scheduledjob_operator.runs import Run, run_from_job
+from scheduledjob_api import naming
+from scheduledjob_api.runs import Run, run_from_job
 
 Kind = Literal["scheduledjobs", "cronjobs", "jobs"]
 Key = tuple[str, str]

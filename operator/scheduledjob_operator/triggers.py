@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from basejob import contract
-from scheduledjob_operator import naming
+from scheduledjob_api import naming
 
 _TOKEN_HASH_LENGTH = 8
 

@@ -57,7 +57,7 @@ EXIT_FATAL: Final = 78  # EX_CONFIG: retrying cannot help
 TERMINATION_MESSAGE_PATH: Final = "/dev/termination-log"
 
 # The ScheduledJob API, as clients that create and trigger ScheduledJobs need it
-# (basejob.scheduling, the kubectl plugin); the operator's API models use the same values.
+# (scheduledjob_client.scheduling, the kubectl plugin); the API models use the same values.
 API_GROUP: Final = "jobs.connectflow.io"
 API_VERSION: Final = "v1alpha1"
 KIND: Final = "ScheduledJob"

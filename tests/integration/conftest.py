@@ -17,9 +17,9 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from scheduledjob_operator.api import crd
-from scheduledjob_operator.localcluster import workdirs
-from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess, MonitoringStack
+from scheduledjob_api import crd
+from scheduledjob_dev import workdirs
+from scheduledjob_dev.pytest_plugin import ClusterAccess, MonitoringStack
 from support.otlp import OtlpReceiver
 
 from .helpers import wait_for

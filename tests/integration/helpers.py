@@ -13,9 +13,9 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from scheduledjob_operator.api import v1alpha1
-from scheduledjob_operator.localcluster.binaries import find_binaries
-from scheduledjob_operator.localcluster.errors import ControlPlaneError
+from scheduledjob_api import v1alpha1
+from scheduledjob_dev.binaries import find_binaries
+from scheduledjob_dev.errors import ControlPlaneError
 
 T = TypeVar("T")
 

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from kubernetes import client, config
 
-from scheduledjob_operator.localcluster.controlplane import ControlPlane
-from scheduledjob_operator.localcluster.demo.stack import install_crd
-from scheduledjob_operator.localcluster.nodeagent.launcher import NodeAgentProcess
+from scheduledjob_dev.controlplane import ControlPlane
+from scheduledjob_dev.demo.stack import install_crd
+from scheduledjob_dev.nodeagent.launcher import NodeAgentProcess
 
 from .conftest import RunningOperator, start_operator, stop_operator, wait_healthy
 from .helpers import ScheduledJobs, wait_for

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from kubernetes import client
 
-from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess
+from scheduledjob_dev.pytest_plugin import ClusterAccess
 
 from .helpers import scheduledjob, tool_runner, wait_for
 

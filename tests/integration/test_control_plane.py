@@ -13,7 +13,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess
+from scheduledjob_dev.pytest_plugin import ClusterAccess
 
 from .helpers import plain_cronjob, wait_for
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from kubernetes import client
 
-from scheduledjob_operator.api import v1alpha1
+from scheduledjob_api import v1alpha1
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 PAGES = [REPOSITORY / "README.md", *sorted((REPOSITORY / "docs").rglob("*.md"))]

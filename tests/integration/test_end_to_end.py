@@ -17,7 +17,7 @@ import pytest
 from kubernetes import client
 
 from basejob import contract
-from scheduledjob_operator.localcluster.pytest_plugin import MonitoringStack
+from scheduledjob_dev.pytest_plugin import MonitoringStack
 from support import dashboard
 from support.otlp import OtlpReceiver, ReceivedSpan
 

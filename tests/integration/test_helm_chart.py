@@ -15,7 +15,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess
+from scheduledjob_dev.pytest_plugin import ClusterAccess
 
 from .helpers import tool, tool_runner, wait_for
 

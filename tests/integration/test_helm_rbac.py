@@ -20,8 +20,8 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from basejob import contract
-from scheduledjob_operator.localcluster import ControlPlane
-from scheduledjob_operator.localcluster.binaries import find_binaries
+from scheduledjob_dev import ControlPlane
+from scheduledjob_dev.binaries import find_binaries
 
 from .conftest import RunningOperator, start_operator, stop_operator, wait_healthy
 from .helpers import ScheduledJobs, events_for, plain_cronjob, scheduledjob, wait_for

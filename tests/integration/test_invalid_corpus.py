@@ -22,9 +22,8 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from basejob import contract
-from scheduledjob_operator import naming
-from scheduledjob_operator.api import base, v1alpha1
-from scheduledjob_operator.localcluster.nodeagent import podenv
+from scheduledjob_api import base, naming, v1alpha1
+from scheduledjob_dev.nodeagent import podenv
 from support import invalid_scheduledjobs as corpus
 
 from .conftest import RunningOperator

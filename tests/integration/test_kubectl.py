@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess
+from scheduledjob_dev.pytest_plugin import ClusterAccess
 
 from .helpers import ScheduledJobs, scheduledjob, tool_runner
 

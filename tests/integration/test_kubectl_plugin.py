@@ -18,8 +18,8 @@ import pytest
 from kubernetes import client
 
 from basejob import contract
-from scheduledjob_operator import naming
-from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess
+from scheduledjob_api import naming
+from scheduledjob_dev.pytest_plugin import ClusterAccess
 
 from .helpers import ScheduledJobs, scheduledjob, tool
 

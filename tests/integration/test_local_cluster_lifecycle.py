@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from scheduledjob_operator.localcluster.controlplane import ControlPlane
-from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess
+from scheduledjob_dev.controlplane import ControlPlane
+from scheduledjob_dev.pytest_plugin import ClusterAccess
 
 pytestmark = pytest.mark.cluster
-PLUGIN = "scheduledjob_operator.localcluster.pytest_plugin"
+PLUGIN = "scheduledjob_dev.pytest_plugin"
 
 
 def _descendants(pid: int) -> set[int]:

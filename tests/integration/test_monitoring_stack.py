@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
 
-from scheduledjob_operator.localcluster import workdirs
-from scheduledjob_operator.localcluster.errors import ControlPlaneError
-from scheduledjob_operator.localcluster.monitoring import (
+from scheduledjob_dev import workdirs
+from scheduledjob_dev.errors import ControlPlaneError
+from scheduledjob_dev.monitoring import (
     Prometheus,
     Pushgateway,
     QueryResult,
     ScrapeTarget,
 )
-from scheduledjob_operator.localcluster.pytest_plugin import MonitoringStack
+from scheduledjob_dev.pytest_plugin import MonitoringStack
 
 pytestmark = pytest.mark.monitoring
 METRIC = "scheduledjob_test_value"

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from scheduledjob_operator import naming
-from scheduledjob_operator.api import v1alpha1
+from scheduledjob_api import naming, v1alpha1
 
 from .conftest import RunningOperator
 from .helpers import ScheduledJobs, read_or_none, scheduledjob, wait_for

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from scheduledjob_operator.localcluster.nodeagent.launcher import NodeAgentProcess
-from scheduledjob_operator.localcluster.nodeagent.node import AGENT_LABEL
+from scheduledjob_dev.nodeagent.launcher import NodeAgentProcess
+from scheduledjob_dev.nodeagent.node import AGENT_LABEL
 
 from .helpers import read_or_none, wait_for
 

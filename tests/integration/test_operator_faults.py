@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from kubernetes import client, config
 
-from scheduledjob_operator import naming
-from scheduledjob_operator.localcluster.controlplane import ControlPlane
-from scheduledjob_operator.localcluster.demo.stack import install_crd
+from scheduledjob_api import naming
+from scheduledjob_dev.controlplane import ControlPlane
+from scheduledjob_dev.demo.stack import install_crd
 
 from .conftest import RunningOperator, start_operator, stop_operator, wait_healthy
 from .helpers import ScheduledJobs, scheduledjob, wait_for

@@ -8,7 +8,7 @@ from typing import Any
 
 from kubernetes import client
 
-from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess
+from scheduledjob_dev.pytest_plugin import ClusterAccess
 
 from .conftest import start_operator, stop_operator, wait_healthy
 from .helpers import wait_for

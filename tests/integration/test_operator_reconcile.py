@@ -10,7 +10,7 @@ import pytest
 from kubernetes import client
 
 from basejob import contract
-from scheduledjob_operator import naming
+from scheduledjob_api import naming
 
 from .conftest import DEFAULT_ADMIN, TEST_IMAGE, RunningOperator
 from .helpers import (

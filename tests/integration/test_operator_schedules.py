@@ -16,7 +16,7 @@ import pytest
 from kubernetes import client
 
 from basejob import contract, schedules
-from scheduledjob_operator import naming
+from scheduledjob_api import naming
 
 from .conftest import start_operator, stop_operator, wait_healthy
 from .helpers import ScheduledJobs, scheduledjob, wait_for

@@ -16,7 +16,8 @@ import pytest
 from kubernetes import client
 
 from basejob import contract
-from scheduledjob_operator import naming, oneshot
+from scheduledjob_api import naming
+from scheduledjob_operator import oneshot
 
 from .helpers import ScheduledJobs, read_or_none, scheduledjob, wait_for
 

@@ -19,11 +19,12 @@ from hypothesis import HealthCheck, event, given, settings
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from scheduledjob_operator import naming, planning
+from scheduledjob_api import naming
+from scheduledjob_dev.pytest_plugin import ClusterAccess
+from scheduledjob_operator import planning
 from scheduledjob_operator.builders.job import build_run
 from scheduledjob_operator.builders.owners import owner_reference
 from scheduledjob_operator.builders.runsettings import RunSettings
-from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess
 from support import scheduledjob_strategies as strategies
 
 from .helpers import tool_runner, wait_for

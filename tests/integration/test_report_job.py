@@ -7,9 +7,9 @@ import time
 import uuid
 from pathlib import Path
 
-from basejob.jobs.report_generation import ReportGenerationJob
 from basejob.testing import run_job
-from scheduledjob_operator.localcluster.pytest_plugin import MonitoringStack
+from basejob_examples.report_generation import ReportGenerationJob
+from scheduledjob_dev.pytest_plugin import MonitoringStack
 
 from .test_runtime_metrics import run_basejob
 

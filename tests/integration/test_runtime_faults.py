@@ -27,7 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from basejob import contract, runner
 from basejob.tracing import TracingSettings
-from scheduledjob_operator.localcluster.monitoring import Pushgateway
+from scheduledjob_dev.monitoring import Pushgateway
 
 TESTS = Path(__file__).resolve().parents[1]
 MARGIN_SECONDS = 4.0  # interpreter start-up and imports on a busy 2-core machine

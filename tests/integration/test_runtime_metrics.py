@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from basejob import contract
-from scheduledjob_operator.localcluster.pytest_plugin import MonitoringStack
+from scheduledjob_dev.pytest_plugin import MonitoringStack
 
 TESTS = Path(__file__).resolve().parents[1]
 

@@ -15,14 +15,15 @@ import pytest
 import yaml
 from kubernetes import client
 
-from basejob import contract, scheduling
-from basejob.scheduling import (
+from basejob import contract
+from scheduledjob_client import scheduling
+from scheduledjob_client.scheduling import (
     InvalidScheduledJobError,
     PermissionDeniedError,
     ScheduledJobNotFoundError,
     SchedulingClient,
 )
-from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess
+from scheduledjob_dev.pytest_plugin import ClusterAccess
 
 from .helpers import ScheduledJobs, scheduledjob
 

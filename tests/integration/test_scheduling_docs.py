@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from kubernetes.config import kube_config
 
-from basejob import scheduling
-from basejob.scheduling import SchedulingClient
-from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess
+from scheduledjob_client import scheduling
+from scheduledjob_client.scheduling import SchedulingClient
+from scheduledjob_dev.pytest_plugin import ClusterAccess
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "scheduling-from-code.md"
 

@@ -19,9 +19,13 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
 from basejob import contract
-from basejob.scheduling import ScheduledJobNotFoundError, ScheduledJobRef, SchedulingClient
-from scheduledjob_operator import naming
-from scheduledjob_operator.localcluster.pytest_plugin import ClusterAccess
+from scheduledjob_api import naming
+from scheduledjob_client.scheduling import (
+    ScheduledJobNotFoundError,
+    ScheduledJobRef,
+    SchedulingClient,
+)
+from scheduledjob_dev.pytest_plugin import ClusterAccess
 from support.otlp import OtlpReceiver, ReceivedSpan
 
 from .helpers import ScheduledJobs, wait_for

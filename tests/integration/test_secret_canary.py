@@ -20,8 +20,8 @@ from typing import Any
 from kubernetes import client
 
 from basejob import contract
-from scheduledjob_operator.localcluster.nodeagent.launcher import NodeAgentProcess
-from scheduledjob_operator.localcluster.pytest_plugin import MonitoringStack
+from scheduledjob_dev.nodeagent.launcher import NodeAgentProcess
+from scheduledjob_dev.pytest_plugin import MonitoringStack
 from support.otlp import OtlpReceiver
 
 from .conftest import RunningOperator

@@ -19,9 +19,9 @@ from typing import Any
 
 from kubernetes import client
 
-from scheduledjob_operator import naming
+from scheduledjob_api import naming
+from scheduledjob_api.runs import Run, run_from_job
 from scheduledjob_operator.kube import Cluster
-from scheduledjob_operator.runs import Run, run_from_job
 
 Key = tuple[str, str]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from scheduledjob_operator.api import base
+from scheduledjob_api import base
 
 # Run as a CronJob: five fields, macros, and Quartz that translates exactly.
 CRONJOB_SCHEDULES = [

@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 
-from scheduledjob_operator.localcluster.binaries import find_binaries
-from scheduledjob_operator.localcluster.errors import ControlPlaneError
+from scheduledjob_dev.binaries import find_binaries
+from scheduledjob_dev.errors import ControlPlaneError
 
 
 @functools.cache

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from basejob import contract
-from scheduledjob_operator import naming
-from scheduledjob_operator.api.v1alpha1 import ScheduledJobSpec
+from scheduledjob_api import naming
+from scheduledjob_api.v1alpha1 import ScheduledJobSpec
 from scheduledjob_operator.builders.cronjob import Owner, build_cronjob
 from scheduledjob_operator.builders.runsettings import RunSettings
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from scheduledjob_operator.api import crd
+from scheduledjob_api import crd
 
 
 def test_checked_in_crd_matches_the_models(tmp_path: Path) -> None:

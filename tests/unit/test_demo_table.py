@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from scheduledjob_operator.localcluster.demo import samples, table
+from scheduledjob_dev.demo import samples, table
 
 NOW = datetime.datetime(2026, 11, 29, 12, 0, 0, tzinfo=datetime.UTC)
 SAMPLES = Path(__file__).resolve().parents[2] / "crds" / "samples"

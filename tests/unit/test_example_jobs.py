@@ -31,18 +31,18 @@ from prometheus_client import CollectorRegistry
 from basejob import contract
 from basejob.context import JobContext
 from basejob.job import BaseJob
-from basejob.jobs.data_cleanup import DataCleanupJob, DataCleanupParameters
-from basejob.jobs.long_running import LongRunningJob, LongRunningParameters
-from basejob.jobs.report_generation import ReportGenerationJob, report_period
-from basejob.jobs.subscription_grace_period import SubscriptionGracePeriodJob
-from basejob.jobs.test_metrics import (
+from basejob.metrics import BusinessMetrics
+from basejob.testing import JobRunResult, run_job
+from basejob_examples.data_cleanup import DataCleanupJob, DataCleanupParameters
+from basejob_examples.long_running import LongRunningJob, LongRunningParameters
+from basejob_examples.report_generation import ReportGenerationJob, report_period
+from basejob_examples.subscription_grace_period import SubscriptionGracePeriodJob
+from basejob_examples.test_metrics import (
     SimulatedDataError,
     SimulatedDependencyError,
     SimulatedTimeoutError,
     TestMetricsJob,
 )
-from basejob.metrics import BusinessMetrics
-from basejob.testing import JobRunResult, run_job
 
 NOW = datetime.datetime.now(datetime.UTC)
 DAY = datetime.timedelta(days=1)

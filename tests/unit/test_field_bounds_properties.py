@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scheduledjob_api import base, crd, v1alpha1
 from scheduledjob_operator import missed, oneshot, planning, schedulestarts
-from scheduledjob_operator.api import base, crd, v1alpha1
 from scheduledjob_operator.builders.runsettings import RunSettings
 from scheduledjob_operator.conditions import timestamp
 from scheduledjob_operator.errors import InvalidSpecError

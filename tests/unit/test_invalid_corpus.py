@@ -15,11 +15,11 @@ import pydantic
 import pytest
 
 from basejob import contract
+from scheduledjob_api import v1alpha1
+from scheduledjob_dev.nodeagent import podenv
 from scheduledjob_operator import planning
-from scheduledjob_operator.api import v1alpha1
 from scheduledjob_operator.builders.runsettings import RunSettings
 from scheduledjob_operator.errors import InvalidSpecError
-from scheduledjob_operator.localcluster.nodeagent import podenv
 from support import invalid_scheduledjobs as corpus
 
 SETTINGS = RunSettings(default_image="registry.local/scheduledjob:test")

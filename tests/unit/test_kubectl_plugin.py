@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from basejob import contract
-from scheduledjob_operator.kubectl_plugin import cli, describe, printers, table, timefmt, values
-from scheduledjob_operator.kubectl_plugin.errors import PluginError
+from scheduledjob_client.kubectl import cli, describe, printers, table, timefmt, values
+from scheduledjob_client.kubectl.errors import PluginError
 
 NOW = datetime.datetime(2026, 3, 2, 12, 0, 0, tzinfo=datetime.UTC)
 RUN_UID = "6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f"

@@ -10,7 +10,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 from kubernetes import client, config
 
-from scheduledjob_operator.localcluster import certificates, kubeconfig
+from scheduledjob_dev import certificates, kubeconfig
 
 
 def _load(path: Path) -> x509.Certificate:

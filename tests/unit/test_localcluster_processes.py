@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from scheduledjob_operator.localcluster import binaries, workdirs
-from scheduledjob_operator.localcluster.errors import ControlPlaneError
-from scheduledjob_operator.localcluster.processes import ManagedProcess
+from scheduledjob_dev import binaries, workdirs
+from scheduledjob_dev.errors import ControlPlaneError
+from scheduledjob_dev.processes import ManagedProcess
 
 
 def _alive(pid: int) -> bool:
@@ -54,7 +54,7 @@ def test_children_die_when_the_parent_is_killed(tmp_path: Path) -> None:
         f"""
         import sys, time
         from pathlib import Path
-        from scheduledjob_operator.localcluster.processes import ManagedProcess
+        from scheduledjob_dev.processes import ManagedProcess
         child = ManagedProcess("sleeper", ["sleep", "60"], Path({str(tmp_path / "log")!r}))
         print(child.pid, flush=True)
         time.sleep(60)

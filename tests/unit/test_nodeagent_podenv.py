@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from scheduledjob_operator.localcluster.nodeagent import podenv
+from scheduledjob_dev.nodeagent import podenv
 
 NAMESPACE = "team-a"
 

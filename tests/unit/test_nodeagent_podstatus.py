@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from scheduledjob_operator.localcluster.nodeagent import containers, podstatus
+from scheduledjob_dev.nodeagent import containers, podstatus
 
 EARLIER = datetime.datetime(2026, 3, 1, 11, 59, 0, tzinfo=datetime.UTC)
 STARTED = datetime.datetime(2026, 3, 1, 12, 0, 0, 250_000, tzinfo=datetime.UTC)

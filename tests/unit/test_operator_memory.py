@@ -15,8 +15,8 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from prometheus_client import CollectorRegistry
 
+from scheduledjob_api import v1alpha1
 from scheduledjob_operator import apierrors
-from scheduledjob_operator.api import v1alpha1
 from scheduledjob_operator.builders.runsettings import RunSettings
 from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.controller import Controller

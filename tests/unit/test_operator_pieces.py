@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from scheduledjob_api.runs import TerminationSummary, run_from_job, termination_summary
 from scheduledjob_operator import conditions, drift, settings, status
 from scheduledjob_operator.errors import ConfigurationError
-from scheduledjob_operator.runs import TerminationSummary, run_from_job, termination_summary
 
 NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.UTC)
 

@@ -1,14 +1,14 @@
-"""The two source roots resolve, and the standard library keeps the name `operator`."""
+"""Each package comes from its distribution's folder; the standard library keeps `operator`."""
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
 
-import basejob
-import scheduledjob_operator
+import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -26,17 +26,26 @@ def test_import_operator_gives_the_standard_library_from_the_repository_root() -
     assert str(stdlib / "operator.py") == result.stdout.split()[0]
 
 
-def test_both_import_packages_come_from_their_source_roots() -> None:
-    """`scheduledjob_operator` lives under operator/ and `basejob` under runtime/."""
-    assert (
-        REPOSITORY / "operator" / "scheduledjob_operator"
-        == Path(scheduledjob_operator.__file__).parent
-    )
-    assert REPOSITORY / "runtime" / "basejob" == Path(basejob.__file__).parent
+PACKAGES = {
+    "basejob": "runtime",
+    "scheduledjob_api": "api",
+    "scheduledjob_client": "client",
+    "scheduledjob_operator": "operator",
+    "basejob_examples": "examples",
+    "scheduledjob_dev": "devtools",
+}
 
 
-def test_runtime_never_imports_the_operator() -> None:
-    """The import-linter contract (basejob must not import scheduledjob_operator) is kept."""
+@pytest.mark.parametrize(("package", "folder"), PACKAGES.items())
+def test_each_package_comes_from_its_distributions_folder(package: str, folder: str) -> None:
+    """Every import package lives in the folder of the distribution that ships it."""
+    module = importlib.import_module(package)
+    assert REPOSITORY / folder / package == Path(str(module.__file__)).parent
+    assert (REPOSITORY / folder / "pyproject.toml").is_file()
+
+
+def test_the_import_contracts_are_kept() -> None:
+    """The import-linter contracts (which package may import which) are all kept."""
     result = subprocess.run(
         [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
         cwd=REPOSITORY,
@@ -45,4 +54,5 @@ def test_runtime_never_imports_the_operator() -> None:
         check=False,
     )
     assert 0 == result.returncode, result.stdout + result.stderr
-    assert "The runtime never imports the operator KEPT" in result.stdout
+    assert "The runtime imports none of the other packages KEPT" in result.stdout
+    assert "Nothing shipped imports the dev tools or the examples KEPT" in result.stdout

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from basejob import contract
-from scheduledjob_operator import naming, oneshot, triggers
+from scheduledjob_api import naming
+from scheduledjob_operator import oneshot, triggers
 from scheduledjob_operator.builders.runsettings import RunSettings
 from scheduledjob_operator.reconcile import Reconciler
 from support.memory_cluster import MemoryCluster, Write

@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduledjob_operator.api import crd
+from scheduledjob_api import crd
 from scheduledjob_operator.builders.runsettings import RunSettings
 from scheduledjob_operator.reconcile import Reconciler
 from support.memory_cluster import MemoryCluster

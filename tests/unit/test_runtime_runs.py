@@ -210,4 +210,4 @@ def test_list_shows_the_registered_example_jobs() -> None:
         "TestMetricsJob",
         "LongRunningJob",
     } <= names
-    assert "(basejob.jobs.data_cleanup:DataCleanupJob)" in output
+    assert "(basejob_examples.data_cleanup:DataCleanupJob)" in output

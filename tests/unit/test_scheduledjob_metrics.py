@@ -11,7 +11,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from basejob import schedules
-from scheduledjob_operator.api import v1alpha1
+from scheduledjob_api import v1alpha1
 from scheduledjob_operator.builders.runsettings import RunSettings
 from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.controller import Controller

@@ -15,7 +15,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
 from basejob import contract
-from basejob.scheduling import SchedulingClient, tracecontext
+from scheduledjob_client.scheduling import SchedulingClient, tracecontext
 
 
 @dataclass
@@ -180,7 +180,7 @@ def test_each_change_is_logged_naming_the_object(
     scheduling: SchedulingClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Apply, trigger, suspend and resume each log one line naming the ScheduledJob."""
-    with caplog.at_level(logging.INFO, logger="basejob.scheduling"):
+    with caplog.at_level(logging.INFO, logger="scheduledjob_client.scheduling"):
         scheduling.schedule_system_job("DataCleanupJob", cron="@daily", name="n")
         scheduling.schedule_system_job("DataCleanupJob", delay="90s", name="m")
         scheduling.trigger("n", token="t1")

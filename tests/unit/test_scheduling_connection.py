@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from basejob.scheduling import SchedulingClient, SchedulingError
+from scheduledjob_client.scheduling import SchedulingClient, SchedulingError
 
 
 def _kubeconfig(path: Path, **namespaces: str) -> Path:

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from basejob.scheduling import (
+from scheduledjob_client.scheduling import (
     InvalidScheduledJobError,
     PermissionDeniedError,
     ScheduledJobNotFoundError,
     SchedulingError,
 )
-from basejob.scheduling.errors import Cause, from_api_exception, python_argument
+from scheduledjob_client.scheduling.errors import Cause, from_api_exception, python_argument
 
 
 def _api_exception(status: int, body: dict[str, Any]) -> ApiException:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from basejob.jobs.data_cleanup import DataCleanupJob
-from basejob.scheduling import SchedulingArgumentError, manifest
+from basejob_examples.data_cleanup import DataCleanupJob
+from scheduledjob_client.scheduling import SchedulingArgumentError, manifest
 from support.sample_jobs import GreetingJob
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from scheduledjob_operator import naming
+from scheduledjob_api import naming
 from scheduledjob_operator.store import ObjectStore
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from scheduledjob_operator import naming
-from scheduledjob_operator.api.v1alpha1 import ScheduledJobSpec
+from scheduledjob_api import naming
+from scheduledjob_api.v1alpha1 import ScheduledJobSpec
 from scheduledjob_operator.builders.job import job_template
 from scheduledjob_operator.builders.owners import Owner, owner_reference, pod_failure_policy
 from scheduledjob_operator.builders.runsettings import RunSettings

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from basejob import contract
-from scheduledjob_operator import naming
-from scheduledjob_operator.api.v1alpha1 import ScheduledJobSpec
+from scheduledjob_api import naming
+from scheduledjob_api.v1alpha1 import ScheduledJobSpec
 from scheduledjob_operator.builders import pod
 from scheduledjob_operator.builders.owners import Owner, pod_failure_policy
 from scheduledjob_operator.builders.runsettings import RunSettings

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from basejob import contract
-from scheduledjob_operator.api import v1alpha1
+from scheduledjob_api import v1alpha1
 from scheduledjob_operator.builders import pod
 
 

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from basejob import contract
-from scheduledjob_operator.api.v1alpha1 import ScheduledJobSpec
+from scheduledjob_api.v1alpha1 import ScheduledJobSpec
 from scheduledjob_operator.builders.runsettings import RunSettings
 
 CONTAINER_NAME = "job"
