@@ -2,10 +2,10 @@
 
     .venv/bin/python benchmarks/runtime_startup.py [--runs 10] [--venv /path/to/venv]
 
-What a Pod runs is an image's plain install, so that is what is measured by default: an
-image-like virtualenv (`python -m venv` + `pip install` of this checkout, non-editable, no dev
-extras), created on first use and cached under ~/.cache/scheduledjob/ per pyproject.toml
-(`image_like_venv`). The dev virtualenv carries dev tools (rich alone makes structlog's import
+What a Pod runs is an image's plain install, so that is what is measured by default: a
+virtualenv like the runtime image's (`python -m venv` + `pip install` of the runtime
+distribution, runtime/, non-editable), created on first use and cached under
+~/.cache/scheduledjob/ per runtime/pyproject.toml (`image_like_venv`). The dev virtualenv carries dev tools (rich alone makes structlog's import
 ~100 ms slower); pass `--venv .venv` to measure it anyway.
 
 Compares, in the same run so the ratio means something on a shared machine:
@@ -35,9 +35,11 @@ from scheduledjob_dev.monitoring import Pushgateway
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
 CACHE = Path.home() / ".cache" / "scheduledjob"
-# The sources the wheel is built from: a change reinstalls the project into the cached venv
-# (not its dependencies: only pyproject.toml changes those, and its hash names the venv).
-_SOURCES = ("pyproject.toml", "runtime", "operator")
+# The runtime distribution, what the runtime image installs: a change of its sources
+# reinstalls it into the cached venv (not its dependencies: only its pyproject.toml changes
+# those, and that file's hash names the venv).
+RUNTIME = ROOT / "runtime"
+_SOURCES = ("runtime/pyproject.toml", "runtime/basejob")
 
 
 _REPORT_PEAK = """
@@ -71,23 +73,23 @@ def _source_files() -> list[Path]:
 
 
 def image_like_venv(say: Callable[[str], None] = print) -> Path:
-    """A venv like the runtime image's: this checkout installed non-editable, no dev extras.
+    """A venv like the runtime image's: the runtime distribution installed non-editable.
 
-    Cached as ~/.cache/scheduledjob/bench-runtime-venv-<hash of pyproject.toml>; the project
-    itself is reinstalled (without touching its dependencies) when its sources changed, so
+    Cached as ~/.cache/scheduledjob/bench-runtime-venv-<hash of runtime/pyproject.toml>; the
+    runtime is reinstalled (without touching its dependencies) when its sources changed, so
     the measured code is always this checkout's.
     """
-    venv = CACHE / f"bench-runtime-venv-{_digest([ROOT / 'pyproject.toml'])}"
+    venv = CACHE / f"bench-runtime-venv-{_digest([RUNTIME / 'pyproject.toml'])}"
     stamp = venv / "installed-sources"
     sources = _digest(_source_files())
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-input"]
     if not (venv / "bin" / "basejob").exists():
         say(f"runtime: creating the image-like venv {venv} (pip install, a few minutes)")
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        subprocess.run([*pip, str(ROOT)], check=True)
+        subprocess.run([*pip, str(RUNTIME)], check=True)
     elif not stamp.exists() or stamp.read_text() != sources:
         say(f"runtime: reinstalling this checkout into {venv}")
-        subprocess.run([*pip, "--no-deps", "--force-reinstall", str(ROOT)], check=True)
+        subprocess.run([*pip, "--no-deps", "--force-reinstall", str(RUNTIME)], check=True)
     stamp.write_text(sources)
     return venv
 

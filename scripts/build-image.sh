@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Builds the runtime image (Dockerfile) without a Docker engine and without a registry, then
-# smoke-tests it. Used by CI and by developers; see docs/images.md.
+# Builds the three images of the Dockerfile (runtime, examples, operator) without a Docker
+# engine and without a registry, then smoke-tests each. Used by CI and by developers; see
+# docs/images.md.
 #
 #   scripts/build-image.sh                      base (once), build, smoke test
 #   scripts/build-image.sh --no-smoke-test      base (once), build
-#   scripts/build-image.sh --smoke-test-only    smoke-test the image already built
+#   scripts/build-image.sh --smoke-test-only    smoke-test the images already built
 #   scripts/build-image.sh --refresh-base       make the debootstrap base again first
 #
-# Environment: IMAGE (default ghcr.io/connectflow/scheduledjob:<version>), BASE_IMAGE (use this
-# local or pullable base instead of making one), SUITE (bookworm), DEBIAN_MIRROR,
-# SCHEDULEDJOB_IMAGE_CACHE (default ~/.cache/scheduledjob/image).
+# Environment: REGISTRY (default ghcr.io/connectflow; images are REGISTRY/scheduledjob-<target>:
+# <version>), BASE_IMAGE (use this local or pullable base instead of making one), SUITE
+# (bookworm), DEBIAN_MIRROR, SCHEDULEDJOB_IMAGE_CACHE (default ~/.cache/scheduledjob/image).
 #
 # How: Debian's buildah with the vfs storage driver and chroot isolation (no kernel overlay, no
 # user namespaces, no daemon: works in unprivileged CI containers running as root). As no base
@@ -30,13 +31,15 @@ for argument in "$@"; do
         --no-smoke-test) smoke=no ;;
         --smoke-test-only) smoke=yes build=no ;;
         --refresh-base) refresh_base=yes ;;
-        -h | --help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument: $argument (see --help)" ;;
     esac
 done
 
 version=$(python3 -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')
-IMAGE=${IMAGE:-ghcr.io/connectflow/scheduledjob:$version}
+REGISTRY=${REGISTRY:-ghcr.io/connectflow}
+TARGETS=(runtime examples operator)
+image_of() { echo "$REGISTRY/scheduledjob-$1:$version"; }
 SUITE=${SUITE:-bookworm}
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 CACHE=${SCHEDULEDJOB_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/scheduledjob/image}
@@ -151,64 +154,55 @@ if [[ $build == yes ]]; then
     # Stable per commit (not the wall clock), so that labels never defeat the layer cache.
     revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
     created=$(git log -1 --format=%cI 2>/dev/null || echo unknown)
-    previous=$(bh inspect --type image --format '{{.FromImageID}}' "$IMAGE" 2>/dev/null || true)
-    log "building $IMAGE FROM $base"
-    started=$(date +%s)
-    TMPDIR=$CACHE/tmp bh build \
-        --isolation chroot \
-        --layers \
-        --pull=false \
-        --format oci \
-        --build-arg BASE_IMAGE="$base" \
-        --build-arg VERSION="$version" \
-        --build-arg REVISION="$revision" \
-        --build-arg CREATED="$created" \
-        "${volumes[@]}" \
-        --tag "$IMAGE" \
-        --file Dockerfile \
-        .
-    build_seconds=$(seconds_since "$started")
-    log "built $IMAGE in ${build_seconds}s"
-    # The image this tag named before, if it changed (vfs stores full copies: they add up). Not
-    # `rmi --prune`: that would also drop the build stage's cached layers.
-    if [[ -n $previous && $previous != $(bh inspect --type image --format '{{.FromImageID}}' "$IMAGE") ]]; then
-        bh rmi "$previous" >/dev/null 2>&1 || true
-    fi
+    for target in "${TARGETS[@]}"; do
+        IMAGE=$(image_of "$target")
+        previous=$(bh inspect --type image --format '{{.FromImageID}}' "$IMAGE" 2>/dev/null || true)
+        log "building $IMAGE (target $target) FROM $base"
+        started=$(date +%s)
+        TMPDIR=$CACHE/tmp bh build \
+            --isolation chroot \
+            --layers \
+            --pull=false \
+            --format oci \
+            --target "$target" \
+            --build-arg BASE_IMAGE="$base" \
+            --build-arg VERSION="$version" \
+            --build-arg REVISION="$revision" \
+            --build-arg CREATED="$created" \
+            "${volumes[@]}" \
+            --tag "$IMAGE" \
+            --file Dockerfile \
+            .
+        log "built $IMAGE in $(seconds_since "$started")s"
+        # The image this tag named before, if it changed (vfs stores full copies: they add
+        # up). Not `rmi --prune`: that would also drop the build stage's cached layers.
+        if [[ -n $previous && $previous != $(bh inspect --type image --format '{{.FromImageID}}' "$IMAGE") ]]; then
+            bh rmi "$previous" >/dev/null 2>&1 || true
+        fi
+    done
 fi
 
-image_exists "$IMAGE" || die "no image $IMAGE (build it first)"
+for target in "${TARGETS[@]}"; do
+    image_exists "$(image_of "$target")" || die "no image $(image_of "$target") (build it first)"
+done
 
-# --- smoke test ------------------------------------------------------------------------------
-# Two ways, both as user 10001:
-#  1. `buildah run` with a tmpfs on /tmp. buildah run (1.28) has no --read-only, so ...
-#  2. ... the image's root file system, bind-mounted read-only in a private mount namespace,
-#     with a tmpfs on /tmp (the Pod's emptyDir), run with chroot: what readOnlyRootFilesystem
-#     does in a Pod.
+# --- smoke tests -----------------------------------------------------------------------------
+# As user 10001, with the image's root file system bind-mounted read-only in a private mount
+# namespace and a tmpfs on /tmp (the Pod's emptyDir), run with chroot: what
+# readOnlyRootFilesystem does in a Pod (buildah run 1.28 has no --read-only). The examples image
+# is also run once through `buildah run`.
 if [[ $smoke == yes ]]; then
     started=$(date +%s)
-    container=$(bh from --pull=false "$IMAGE")
-    cleanup() { bh rm "$container" >/dev/null 2>&1 || true; }
+    containers=()
+    cleanup() { local c; for c in "${containers[@]}"; do bh rm "$c" >/dev/null 2>&1 || true; done; }
     trap cleanup EXIT
-    expected=(DataCleanupJob LongRunningJob ReportGenerationJob SubscriptionGracePeriodJob TestMetricsJob)
-    check_list() {
-        local listing=$1 job
-        printf '%s\n' "$listing" | sed 's/^/    /' >&2
-        for job in "${expected[@]}"; do
-            grep -qw "$job" <<<"$listing" || die "basejob list does not show $job"
-        done
+    # mount_image IMAGE: a container of IMAGE, mounted; sets $container, $mountpoint, $image_env.
+    mount_image() {
+        container=$(bh from --pull=false "$1")
+        containers+=("$container")
+        mountpoint=$(bh mount "$container")
+        mapfile -t image_env < <(bh inspect --type image --format '{{range .OCIv1.Config.Env}}{{println .}}{{end}}' "$1" | sed '/^$/d')
     }
-
-    log "smoke test 1: buildah run --user 10001:10001 (tmpfs /tmp)"
-    brun() { bh run --isolation chroot --user 10001:10001 --mount type=tmpfs,destination=/tmp "$container" -- "$@"; }
-    [[ $(brun id -u) == 10001 ]] || die "not running as 10001"
-    check_list "$(brun basejob list)"
-    output=$(brun basejob run TestMetricsJob --data ErrorRate=0 --data MaxSeconds=0.2 2>&1) \
-        || { printf '%s\n' "$output" >&2; die "basejob run TestMetricsJob failed (buildah run)"; }
-    log "  basejob list: 5 jobs; basejob run TestMetricsJob: exit 0"
-
-    log "smoke test 2: read-only root file system, user 10001, tmpfs /tmp"
-    mountpoint=$(bh mount "$container")
-    mapfile -t image_env < <(bh inspect --type image --format '{{range .OCIv1.Config.Env}}{{println .}}{{end}}' "$IMAGE" | sed '/^$/d')
     rorun() {
         unshare --mount --propagation private -- sh -eu -c '
             root=$1; shift
@@ -220,22 +214,70 @@ if [[ $smoke == yes ]]; then
             exec chroot --userspec=10001:10001 "$root" "$@"
         ' rorun "$mountpoint" /usr/bin/env -i "${image_env[@]}" sh -c 'cd /tmp && exec "$@"' sh "$@"
     }
-    if rorun touch /opt/scheduledjob/written-at-run-time 2>/dev/null; then
-        die "the root file system is writable in smoke test 2"
-    fi
-    rorun touch /tmp/writable || die "/tmp is not writable in smoke test 2"
+    read_only_root() {
+        if rorun touch /opt/scheduledjob/written-at-run-time 2>/dev/null; then
+            die "the root file system of $1 is writable in the smoke test"
+        fi
+        rorun touch /tmp/writable || die "/tmp is not writable in $1"
+        [[ $(rorun id -u) == 10001 ]] || die "$1 does not run as 10001"
+    }
+
+    # The examples image: the five jobs are listed and one runs, both ways.
+    IMAGE=$(image_of examples)
+    expected=(DataCleanupJob LongRunningJob ReportGenerationJob SubscriptionGracePeriodJob TestMetricsJob)
+    check_list() {
+        local listing=$1 job
+        printf '%s\n' "$listing" | sed 's/^/    /' >&2
+        for job in "${expected[@]}"; do
+            grep -qw "$job" <<<"$listing" || die "basejob list does not show $job"
+        done
+    }
+    mount_image "$IMAGE"
+    log "smoke test $IMAGE: buildah run --user 10001:10001 (tmpfs /tmp)"
+    brun() { bh run --isolation chroot --user 10001:10001 --mount type=tmpfs,destination=/tmp "$container" -- "$@"; }
+    check_list "$(brun basejob list)"
+    output=$(brun basejob run TestMetricsJob --data ErrorRate=0 --data MaxSeconds=0.2 2>&1) \
+        || { printf '%s\n' "$output" >&2; die "basejob run TestMetricsJob failed (buildah run)"; }
+    log "smoke test $IMAGE: read-only root file system, user 10001, tmpfs /tmp"
+    read_only_root "$IMAGE"
     check_list "$(rorun basejob list)"
     output=$(rorun basejob run TestMetricsJob --data ErrorRate=0 --data MaxSeconds=0.2 2>&1) \
         || { printf '%s\n' "$output" >&2; die "basejob run TestMetricsJob failed (read-only root)"; }
     grep -q 'completed successfully' <<<"$output" || die "TestMetricsJob did not report success"
-    # The operator is configured by environment only and would start: import it, find it on PATH.
-    rorun sh -c 'command -v scheduledjob-operator && python3 -c "import scheduledjob_operator.main"' >/dev/null \
-        || die "scheduledjob-operator is not on PATH or does not import"
-    bh umount "$container" >/dev/null
-    log "  read-only root: basejob list: 5 jobs; TestMetricsJob: exit 0; scheduledjob-operator on PATH"
-    log "smoke test passed in $(seconds_since "$started")s"
+    log "  basejob list: 5 jobs; TestMetricsJob: exit 0, both ways"
+
+    # The runtime image: no example jobs, no operator; a job author's job (here a module on the
+    # emptyDir) runs.
+    IMAGE=$(image_of runtime)
+    mount_image "$IMAGE"
+    log "smoke test $IMAGE: read-only root file system, user 10001, tmpfs /tmp"
+    read_only_root "$IMAGE"
+    output=$(rorun sh -c 'printf "%s\n" "from basejob.job import BaseJob" "class HelloJob(BaseJob):" "    async def execute(self, ctx):" "        ctx.logger.info(\"Hello from the runtime image\")" > /tmp/hello_job.py && PYTHONPATH=/tmp basejob run hello_job:HelloJob' 2>&1) \
+        || { printf '%s\n' "$output" >&2; die "basejob run of a job module failed in $IMAGE"; }
+    grep -q 'Hello from the runtime image' <<<"$output" || die "the job did not run in $IMAGE"
+    if rorun python3 -c 'import basejob_examples' 2>/dev/null || rorun sh -c 'command -v scheduledjob-operator' >/dev/null 2>&1; then
+        die "$IMAGE holds the examples or the operator"
+    fi
+    log "  a job module ran; no examples, no operator"
+
+    # The operator image: its command answers and every module imports.
+    IMAGE=$(image_of operator)
+    mount_image "$IMAGE"
+    log "smoke test $IMAGE: read-only root file system, user 10001, tmpfs /tmp"
+    read_only_root "$IMAGE"
+    rorun scheduledjob-operator --help >/dev/null || die "scheduledjob-operator --help failed in $IMAGE"
+    modules=$(rorun python3 -c '
+import importlib, pkgutil, scheduledjob_api, scheduledjob_operator
+names = [m.name for p in (scheduledjob_api, scheduledjob_operator) for m in pkgutil.walk_packages(p.__path__, p.__name__ + ".")]
+for name in names:
+    importlib.import_module(name)
+print(len(names))
+') || die "a module of the operator does not import in $IMAGE"
+    log "  scheduledjob-operator --help: exit 0; $modules modules import"
+    log "smoke tests passed in $(seconds_since "$started")s"
 fi
 
-bh images --format '{{.Name}}:{{.Tag}}  {{.ID}}  {{.Size}}' "$IMAGE" | sed 's/^/[build-image] image: /' >&2
-[[ -n ${build_seconds:-} ]] && log "build time: ${build_seconds}s"
-log "done: $IMAGE"
+for target in "${TARGETS[@]}"; do
+    bh images --format '{{.Name}}:{{.Tag}}  {{.ID}}  {{.Size}}' "$(image_of "$target")" | sed 's/^/[build-image] image: /' >&2
+done
+log "done: ${TARGETS[*]}"

@@ -6,6 +6,7 @@ leadership if enabled, then run kopf with our handlers until SIGTERM or lost lea
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import http.server
 import sys
@@ -111,7 +112,13 @@ class _StandbyHealth:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the operator until stopped; the exit code says why it stopped."""
-    del argv  # configured by environment only (docs/operator.md)
+    parser = argparse.ArgumentParser(
+        prog="scheduledjob-operator",
+        description="Run the ScheduledJob operator until SIGTERM or SIGINT.",
+        epilog="Configured by environment variables only (SCHEDULEDJOB_*, KUBECONFIG): see "
+        "docs/operator.md.",
+    )
+    parser.parse_args(argv)
     try:
         settings = settings_module.load()
     except ConfigurationError as error:

@@ -14,7 +14,8 @@ from typing import Literal
 from scheduledjob_operator.builders.runsettings import RunSettings
 from scheduledjob_operator.errors import ConfigurationError
 
-DEFAULT_IMAGE = "ghcr.io/connectflow/scheduledjob:0.1.0"
+# The default image of job Pods: the runtime with the example jobs (docs/images.md).
+DEFAULT_IMAGE = "ghcr.io/connectflow/scheduledjob-examples:0.1.0"
 
 
 @dataclass(frozen=True, kw_only=True)

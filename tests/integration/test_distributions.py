@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -45,7 +46,15 @@ class HelloJob(BaseJob):
 def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One wheel per shipped distribution, built from its folder."""
     out = tmp_path_factory.mktemp("wheels")
-    folders = [str(REPOSITORY / folder) for folder in SHIPPED]
+    sources = tmp_path_factory.mktemp("sources")  # setuptools writes build/ next to the source
+    folders = []
+    for folder in SHIPPED:
+        shutil.copytree(
+            REPOSITORY / folder,
+            sources / folder,
+            ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"),
+        )
+        folders.append(str(sources / folder))
     subprocess.run(
         [
             sys.executable,

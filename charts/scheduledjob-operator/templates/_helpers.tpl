@@ -42,6 +42,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
 
+{{/* The default image of job Pods (SCHEDULEDJOB_DEFAULT_IMAGE). */}}
+{{- define "scheduledjob-operator.jobImage" -}}
+{{- printf "%s:%s" .Values.jobImage.repository (default .Chart.AppVersion .Values.jobImage.tag) }}
+{{- end }}
+
 {{/* The rules the operator needs in a namespace it watches (shared by both RBAC modes). */}}
 {{- define "scheduledjob-operator.watchRules" -}}
 - apiGroups: [jobs.connectflow.io]
