@@ -5,8 +5,9 @@
 What a Pod runs is an image's plain install, so that is what is measured by default: a
 virtualenv like the runtime image's (`python -m venv` + `pip install` of the runtime
 distribution, runtime/, non-editable), created on first use and cached under
-~/.cache/scheduledjob/ per runtime/pyproject.toml (`image_like_venv`). The dev virtualenv carries dev tools (rich alone makes structlog's import
-~100 ms slower); pass `--venv .venv` to measure it anyway.
+~/.cache/scheduledjob/ per runtime/pyproject.toml (`image_like_venv`). The dev virtualenv
+carries dev tools (rich alone makes structlog's import ~100 ms slower); pass `--venv .venv` to
+measure it anyway.
 
 Compares, in the same run so the ratio means something on a shared machine:
 - `python -c pass` (the floor: an interpreter that does nothing),
