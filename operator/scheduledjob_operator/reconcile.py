@@ -24,6 +24,7 @@ from scheduledjob_operator import (
     conditions,
     drift,
     forbid,
+    oneshot,
     ownership,
     scheduledjob_metrics,
     triggers,
@@ -248,7 +249,8 @@ class Reconciler:
             return live, held
         replaced = self.cluster.replace_cronjob(_merged_for_replace(manifest, live))
         log.info("Updated CronJob", cronjob=name, held_for=held)
-        self.cluster.emit_event(body, now=now, **_update_event(name, live, manifest, held))
+        reason, message = _update_event(name, live, manifest, held)
+        self.cluster.emit_event(body, type_="Normal", reason=reason, message=message, now=now)
         return replaced, held
 
     def _remove_cronjob(self, body: Mapping[str, Any], *, log: Any, why: str) -> None:
@@ -314,7 +316,7 @@ class Reconciler:
             return
         metadata = body["metadata"]
         if wanted.schedule is None:
-            name = naming.cronjob_name(metadata["name"]) + "-once"
+            name = oneshot.run_name(metadata["name"])
         else:
             name = naming.scheduled_run_name(metadata["name"], now)
         job = build_run(
@@ -398,27 +400,15 @@ def _owned_runs(labelled: list[Run], owners: frozenset[str]) -> list[Run]:
 
 def _update_event(
     name: str, live: Mapping[str, Any], manifest: Mapping[str, Any], held: str | None
-) -> dict[str, str]:
-    """The Event for a CronJob update: a hold taken or released, or a spec change."""
+) -> tuple[str, str]:
+    """The Event (reason, message) for a CronJob update: a hold taken, or a spec change."""
     was_held = bool((live.get("spec") or {}).get("suspend"))
-    now_held = bool(manifest["spec"].get("suspend"))
     if held is not None and not was_held:
-        return {
-            "type_": "Normal",
-            "reason": "HeldCronJob",
-            "message": f"Suspended CronJob {name} while {held} (concurrencyPolicy Forbid)",
-        }
-    if was_held and not now_held:
-        return {
-            "type_": "Normal",
-            "reason": "UpdatedCronJob",
-            "message": f"Updated CronJob {name} to match the ScheduledJob (no hold any more)",
-        }
-    return {
-        "type_": "Normal",
-        "reason": "UpdatedCronJob",
-        "message": f"Updated CronJob {name} to match the ScheduledJob",
-    }
+        return "HeldCronJob", f"Suspended CronJob {name} while {held} (concurrencyPolicy Forbid)"
+    released = was_held and not manifest["spec"].get("suspend")
+    return "UpdatedCronJob", f"Updated CronJob {name} to match the ScheduledJob" + (
+        " (no hold any more)" if released else ""
+    )
 
 
 # Failures a retry may cure: the API server or the network. Anything else raised while
