@@ -52,10 +52,10 @@ from benchmarks.scale_phases import (
 )
 from scheduledjob_dev.controlplane import ControlPlane
 from scheduledjob_operator import settings as operator_settings
-from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.controller import Controller
-from scheduledjob_operator.metrics import OperatorMetrics
-from scheduledjob_operator.reconcile import Reconciler
+from scheduledjob_operator.machinery.cachedcluster import CachedCluster
+from scheduledjob_operator.reconcile.reconciler import Reconciler
+from scheduledjob_operator.telemetry.metrics import OperatorMetrics
 
 __all__ = [
     "DESIGN_MINIMUM_WRITES",

@@ -23,8 +23,8 @@ from benchmarks import apiserver_metrics, cluster, procstats
 from benchmarks.apiserver_metrics import Counts
 from scheduledjob_api import naming, v1alpha1
 from scheduledjob_dev.controlplane import ControlPlane
-from scheduledjob_operator import planning
 from scheduledjob_operator import settings as operator_settings
+from scheduledjob_operator.domain import planning
 
 DIRECT_NAMESPACE = "bench-direct"
 OPERATOR_NAMESPACE = "bench-operator"

@@ -23,13 +23,14 @@ from typing import Any
 import structlog
 
 from scheduledjob_api import naming
-from scheduledjob_operator import apierrors, ownedwatch, pushgateway
-from scheduledjob_operator.cachedcluster import CachedCluster
-from scheduledjob_operator.metrics import OperatorMetrics
-from scheduledjob_operator.ownedwatch import OwnedWatch
-from scheduledjob_operator.pushgateway import PushgatewayGroups
-from scheduledjob_operator.reconcile import Reconciler
-from scheduledjob_operator.workqueue import WorkQueue
+from scheduledjob_operator.machinery import apierrors, ownedwatch
+from scheduledjob_operator.machinery.cachedcluster import CachedCluster
+from scheduledjob_operator.machinery.ownedwatch import OwnedWatch
+from scheduledjob_operator.machinery.workqueue import WorkQueue
+from scheduledjob_operator.reconcile.reconciler import Reconciler
+from scheduledjob_operator.telemetry import pushgateway
+from scheduledjob_operator.telemetry.metrics import OperatorMetrics
+from scheduledjob_operator.telemetry.pushgateway import PushgatewayGroups
 
 Key = tuple[str, str]
 _MAX_BACKOFF_SECONDS = 300.0

@@ -16,8 +16,8 @@ from typing import Any
 import kopf
 
 from scheduledjob_api import v1alpha1
-from scheduledjob_operator import kopfstate
 from scheduledjob_operator.controller import Controller
+from scheduledjob_operator.machinery import kopfstate
 
 RECONCILE_THREADS = 16
 
@@ -28,7 +28,7 @@ async def configure_kopf(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: 
     # We post our own Events (created, updated, run outcomes); kopf's per-handler log Events
     # would add API writes on every reconcile.
     settings.posting.enabled = False
-    # One replica acts via our Lease-based leader election (scheduledjob_operator.leader),
+    # One replica acts via our Lease-based leader election (scheduledjob_operator.machinery.leader),
     # so kopf's peering CRDs are not needed.
     settings.peering.standalone = True
     # Event handlers need no diff-base and no progress records; kopf's default storages would
@@ -51,7 +51,7 @@ async def configure_kopf(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: 
         )
     )
     controller: Controller = memo["controller"]
-    # Reconciles read from the operator's store (scheduledjob_operator.store): fill it with one
+    # Reconciles read from the operator's store (machinery.store): fill it with one
     # listing per kind before the watches start delivering events.
     await controller.prime()
     # Handlers only queue keys (workqueue); this many workers reconcile, one thread each.

@@ -17,17 +17,19 @@ import kopf
 import structlog
 from kubernetes import config as kube_config
 
-from scheduledjob_operator import cachedcluster, handlers, logs, ownedwatch
+from scheduledjob_operator import handlers
 from scheduledjob_operator import settings as settings_module
-from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.controller import Controller
-from scheduledjob_operator.errors import ConfigurationError
+from scheduledjob_operator.domain.errors import ConfigurationError
 from scheduledjob_operator.handlers import RECONCILE_THREADS
-from scheduledjob_operator.leader import LeaderElector, LeaseConfig
-from scheduledjob_operator.metrics import OperatorMetrics
-from scheduledjob_operator.pushgateway import PushgatewayGroups
-from scheduledjob_operator.reconcile import Reconciler
+from scheduledjob_operator.machinery import cachedcluster, ownedwatch
+from scheduledjob_operator.machinery.cachedcluster import CachedCluster
+from scheduledjob_operator.machinery.leader import LeaderElector, LeaseConfig
+from scheduledjob_operator.reconcile.reconciler import Reconciler
 from scheduledjob_operator.settings import OperatorSettings
+from scheduledjob_operator.telemetry import logs
+from scheduledjob_operator.telemetry.metrics import OperatorMetrics
+from scheduledjob_operator.telemetry.pushgateway import PushgatewayGroups
 
 _log = structlog.get_logger(__name__)
 EXIT_CONFIGURATION = 2

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from scheduledjob_operator.builders.runsettings import RunSettings
-from scheduledjob_operator.errors import ConfigurationError
+from scheduledjob_operator.domain.builders.runsettings import RunSettings
+from scheduledjob_operator.domain.errors import ConfigurationError
 
 # The default image of job Pods: the runtime with the example jobs (docs/images.md).
 DEFAULT_IMAGE = "ghcr.io/connectflow/scheduledjob-examples:0.1.0"

@@ -25,7 +25,7 @@ ONCE = 10  # runAt in the past: each starts its run at once
 _SETTLE_SECONDS = 5.0
 # The modules that write on a ScheduledJob's behalf: a warning of theirs that names no
 # namespace may be about this one (Event posting named none before it learned to).
-_WRITERS = ("scheduledjob_operator.controller", "scheduledjob_operator.cachedcluster")
+_WRITERS = ("scheduledjob_operator.controller", "scheduledjob_operator.machinery.cachedcluster")
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from kubernetes import client
 
 from basejob import contract
 from scheduledjob_api import naming
-from scheduledjob_operator import oneshot
+from scheduledjob_operator.domain import oneshot
 
 from .helpers import ScheduledJobs, read_or_none, scheduledjob, wait_for
 

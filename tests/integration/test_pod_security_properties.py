@@ -21,10 +21,10 @@ from kubernetes.client.exceptions import ApiException
 
 from scheduledjob_api import naming
 from scheduledjob_dev.pytest_plugin import ClusterAccess
-from scheduledjob_operator import planning
-from scheduledjob_operator.builders.job import build_run
-from scheduledjob_operator.builders.owners import owner_reference
-from scheduledjob_operator.builders.runsettings import RunSettings
+from scheduledjob_operator.domain import planning
+from scheduledjob_operator.domain.builders.job import build_run
+from scheduledjob_operator.domain.builders.owners import owner_reference
+from scheduledjob_operator.domain.builders.runsettings import RunSettings
 from support import scheduledjob_strategies as strategies
 
 from .helpers import tool_runner, wait_for

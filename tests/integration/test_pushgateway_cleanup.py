@@ -10,12 +10,12 @@ from prometheus_client import CollectorRegistry, Counter, push_to_gateway
 
 from basejob import metrics as runtime_metrics
 from scheduledjob_dev.pytest_plugin import MonitoringStack
-from scheduledjob_operator.builders.runsettings import RunSettings
-from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.controller import Controller
-from scheduledjob_operator.metrics import OperatorMetrics
-from scheduledjob_operator.pushgateway import PushgatewayGroups
-from scheduledjob_operator.reconcile import Reconciler
+from scheduledjob_operator.domain.builders.runsettings import RunSettings
+from scheduledjob_operator.machinery.cachedcluster import CachedCluster
+from scheduledjob_operator.reconcile.reconciler import Reconciler
+from scheduledjob_operator.telemetry.metrics import OperatorMetrics
+from scheduledjob_operator.telemetry.pushgateway import PushgatewayGroups
 
 from .helpers import ScheduledJobs, scheduledjob, wait_for
 

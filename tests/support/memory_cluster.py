@@ -21,7 +21,7 @@ from kubernetes import client
 
 from scheduledjob_api import naming
 from scheduledjob_api.runs import Run, run_from_job
-from scheduledjob_operator.kube import Cluster
+from scheduledjob_operator.machinery.kube import merge_patch
 
 Key = tuple[str, str]
 
@@ -45,8 +45,8 @@ class EmittedEvent:
 
 
 @dataclass
-class MemoryCluster(Cluster):
-    """A Cluster whose API server is a few dicts."""
+class MemoryCluster:
+    """A `reconcile.cluster.Cluster` whose API server is a few dicts."""
 
     objects: dict[str, dict[Key, dict[str, Any]]] = field(
         default_factory=lambda: {"scheduledjobs": {}, "cronjobs": {}, "jobs": {}}
@@ -56,9 +56,6 @@ class MemoryCluster(Cluster):
     refuse: Callable[[str, Mapping[str, Any]], str | None] = lambda kind, body: None
     """A test's rule: the API server's message refusing `body` (422), or None to accept."""
     _versions: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
-
-    def __post_init__(self) -> None:
-        super().__init__(client.ApiClient(client.Configuration()))
 
     # -- helpers for tests --------------------------------------------------------------------
 
@@ -141,6 +138,25 @@ class MemoryCluster(Cluster):
 
     def list_job_pods(self, namespace: str, job_name: str) -> list[dict[str, Any]]:
         return []
+
+    def name_rivals(self, namespace: str, name: str) -> list[dict[str, Any]]:
+        derived = naming.cronjob_name(name)
+        return [
+            item
+            for item in self.list_scheduledjobs(namespace)
+            if item["metadata"]["name"] != name
+            and naming.cronjob_name(item["metadata"]["name"]) == derived
+        ]
+
+    def write_status(self, body: Mapping[str, Any], new_status: Mapping[str, Any]) -> bool:
+        previous = body.get("status") or {}
+        if dict(previous) == dict(new_status):
+            return False
+        metadata = body["metadata"]
+        self.patch_status(
+            metadata["namespace"], metadata["name"], merge_patch(previous, new_status)
+        )
+        return True
 
     def patch_status(self, namespace: str, name: str, status: Mapping[str, Any]) -> None:
         stored = self.objects["scheduledjobs"][(namespace, name)]

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 
 from basejob import contract
 from scheduledjob_dev.nodeagent import podenv
-from scheduledjob_operator import planning
-from scheduledjob_operator.builders.runsettings import RunSettings
+from scheduledjob_operator.domain import planning
+from scheduledjob_operator.domain.builders.runsettings import RunSettings
 from support import scheduledjob_strategies as strategies
 
 SETTINGS = RunSettings(default_image="registry.local/scheduledjob:test", default_admin_user_id="0")

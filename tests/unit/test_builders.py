@@ -10,8 +10,8 @@ import pytest
 from basejob import contract
 from scheduledjob_api import naming
 from scheduledjob_api.v1alpha1 import ScheduledJobSpec
-from scheduledjob_operator.builders.cronjob import Owner, build_cronjob
-from scheduledjob_operator.builders.runsettings import RunSettings
+from scheduledjob_operator.domain.builders.cronjob import Owner, build_cronjob
+from scheduledjob_operator.domain.builders.runsettings import RunSettings
 
 OWNER = Owner(name="reports", namespace="team-a", uid="0f0e0d0c-0000-4000-8000-000000000001")
 SETTINGS = RunSettings(

@@ -19,10 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scheduledjob_api import base, crd, v1alpha1
-from scheduledjob_operator import missed, oneshot, planning, schedulestarts
-from scheduledjob_operator.builders.runsettings import RunSettings
-from scheduledjob_operator.conditions import timestamp
-from scheduledjob_operator.errors import InvalidSpecError
+from scheduledjob_operator.domain import missed, oneshot, planning
+from scheduledjob_operator.domain.builders.runsettings import RunSettings
+from scheduledjob_operator.domain.conditions import timestamp
+from scheduledjob_operator.domain.errors import InvalidSpecError
+from scheduledjob_operator.reconcile import schedulestarts
 from support import scheduledjob_strategies as strategies
 
 SETTINGS = RunSettings(default_image="registry.local/scheduledjob:test", default_admin_user_id="0")

@@ -17,9 +17,9 @@ import pytest
 from basejob import contract
 from scheduledjob_api import v1alpha1
 from scheduledjob_dev.nodeagent import podenv
-from scheduledjob_operator import planning
-from scheduledjob_operator.builders.runsettings import RunSettings
-from scheduledjob_operator.errors import InvalidSpecError
+from scheduledjob_operator.domain import planning
+from scheduledjob_operator.domain.builders.runsettings import RunSettings
+from scheduledjob_operator.domain.errors import InvalidSpecError
 from support import invalid_scheduledjobs as corpus
 
 SETTINGS = RunSettings(default_image="registry.local/scheduledjob:test")

@@ -16,15 +16,15 @@ from kubernetes.client.exceptions import ApiException
 from prometheus_client import CollectorRegistry
 
 from scheduledjob_api import v1alpha1
-from scheduledjob_operator import apierrors
-from scheduledjob_operator.builders.runsettings import RunSettings
-from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.controller import Controller
-from scheduledjob_operator.metrics import OperatorMetrics
-from scheduledjob_operator.ownwrites import OwnWrites
-from scheduledjob_operator.planning import PlanCache
-from scheduledjob_operator.reconcile import Outcome, Reconciler
-from scheduledjob_operator.store import TOMBSTONE_SECONDS, ObjectStore
+from scheduledjob_operator.domain.builders.runsettings import RunSettings
+from scheduledjob_operator.domain.planning import PlanCache
+from scheduledjob_operator.machinery import apierrors
+from scheduledjob_operator.machinery.cachedcluster import CachedCluster
+from scheduledjob_operator.machinery.ownwrites import OwnWrites
+from scheduledjob_operator.machinery.store import TOMBSTONE_SECONDS, ObjectStore
+from scheduledjob_operator.reconcile.reconciler import Outcome, Reconciler
+from scheduledjob_operator.telemetry.metrics import OperatorMetrics
 
 SETTINGS = RunSettings(default_image="registry.local/scheduledjob:test")
 KEY = ("team-a", "nightly")

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from scheduledjob_api.runs import TerminationSummary, run_from_job, termination_summary
-from scheduledjob_operator import conditions, drift, settings, status
-from scheduledjob_operator.errors import ConfigurationError
+from scheduledjob_operator import settings
+from scheduledjob_operator.domain import conditions, drift, status
+from scheduledjob_operator.domain.errors import ConfigurationError
 
 NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.UTC)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scheduledjob_operator.ownwrites import OwnWrites
+from scheduledjob_operator.machinery.ownwrites import OwnWrites
 
 
 def _object(uid: str, version: str) -> dict[str, object]:

@@ -9,6 +9,11 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+from kubernetes import client
+from tests.support.memory_cluster import MemoryCluster
+
+from scheduledjob_operator.machinery.kube import Cluster as KubeCluster
+from scheduledjob_operator.reconcile.cluster import Cluster
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -56,3 +61,28 @@ def test_the_import_contracts_are_kept() -> None:
     assert 0 == result.returncode, result.stdout + result.stderr
     assert "The runtime imports none of the other packages KEPT" in result.stdout
     assert "Nothing shipped imports the dev tools or the examples KEPT" in result.stdout
+    assert (
+        "The operator's layers: entry points, reconcile, machinery and telemetry, domain KEPT"
+        in (result.stdout)
+    )
+    assert "Reconcile does not import the concrete API client or its cache KEPT" in result.stdout
+
+
+def test_the_operator_layers_contract_names_every_operator_module() -> None:
+    """Every module of the operator sits in one of the layers the import contract orders."""
+    package = importlib.import_module("scheduledjob_operator")
+    layered = {"main", "handlers", "controller", "settings"}
+    folders = {"domain", "reconcile", "machinery", "telemetry"}
+    top = {path.stem for path in Path(str(package.__file__)).parent.glob("*.py")} - {"__init__"}
+    subpackages = {
+        path.name for path in Path(str(package.__file__)).parent.iterdir() if path.is_dir()
+    } - {"__pycache__"}
+    assert layered == top
+    assert folders == subpackages
+
+
+def test_the_real_and_the_in_memory_cluster_both_fit_reconciles_protocol() -> None:
+    """Reconcile's `Cluster` Protocol is what both the API client and the unit tests' fake give."""
+    assert isinstance(MemoryCluster(), Cluster)
+    assert isinstance(KubeCluster(client.ApiClient()), Cluster)
+    assert not isinstance(object(), Cluster)

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from scheduledjob_api.v1alpha1 import API_VERSION, KIND
-from scheduledjob_operator import planning
-from scheduledjob_operator.builders.runsettings import RunSettings
+from scheduledjob_operator.domain import planning
+from scheduledjob_operator.domain.builders.runsettings import RunSettings
 
 SETTINGS = RunSettings(default_image="registry.local/scheduledjob:test")
 

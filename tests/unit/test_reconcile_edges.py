@@ -13,9 +13,9 @@ import pytest
 
 from basejob import contract
 from scheduledjob_api import naming
-from scheduledjob_operator import oneshot, triggers
-from scheduledjob_operator.builders.runsettings import RunSettings
-from scheduledjob_operator.reconcile import Reconciler
+from scheduledjob_operator.domain import oneshot, triggers
+from scheduledjob_operator.domain.builders.runsettings import RunSettings
+from scheduledjob_operator.reconcile.reconciler import Reconciler
 from support.memory_cluster import MemoryCluster, Write
 
 NAMESPACE = "team-a"

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scheduledjob_api import crd
-from scheduledjob_operator.builders.runsettings import RunSettings
-from scheduledjob_operator.reconcile import Reconciler
+from scheduledjob_operator.domain.builders.runsettings import RunSettings
+from scheduledjob_operator.reconcile.reconciler import Reconciler
 from support.memory_cluster import MemoryCluster
 
 INT64_MAX = 2**63 - 1

@@ -11,12 +11,12 @@ from prometheus_client import CollectorRegistry
 from basejob import contract, schedules
 from scheduledjob_api.runs import Run
 from scheduledjob_api.v1alpha1 import ScheduledJobSpec
-from scheduledjob_operator import missed, oneshot, triggers
-from scheduledjob_operator.builders.job import build_run, job_template
-from scheduledjob_operator.builders.owners import Owner
-from scheduledjob_operator.builders.runsettings import RunSettings
-from scheduledjob_operator.kube import merge_patch
-from scheduledjob_operator.run_metrics import RunCounters
+from scheduledjob_operator.domain import missed, oneshot, triggers
+from scheduledjob_operator.domain.builders.job import build_run, job_template
+from scheduledjob_operator.domain.builders.owners import Owner
+from scheduledjob_operator.domain.builders.runsettings import RunSettings
+from scheduledjob_operator.machinery.kube import merge_patch
+from scheduledjob_operator.telemetry.run_metrics import RunCounters
 
 UTC = datetime.UTC
 CREATED = datetime.datetime(2026, 11, 29, 10, 0, 0, tzinfo=UTC)

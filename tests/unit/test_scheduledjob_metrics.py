@@ -12,19 +12,19 @@ from prometheus_client import CollectorRegistry
 
 from basejob import schedules
 from scheduledjob_api import v1alpha1
-from scheduledjob_operator.builders.runsettings import RunSettings
-from scheduledjob_operator.cachedcluster import CachedCluster
 from scheduledjob_operator.controller import Controller
-from scheduledjob_operator.kube import Cluster
-from scheduledjob_operator.metrics import OperatorMetrics
-from scheduledjob_operator.reconcile import Reconciler
-from scheduledjob_operator.scheduledjob_metrics import (
+from scheduledjob_operator.domain.builders.runsettings import RunSettings
+from scheduledjob_operator.machinery.cachedcluster import CachedCluster
+from scheduledjob_operator.machinery.kube import Cluster
+from scheduledjob_operator.machinery.store import ObjectStore
+from scheduledjob_operator.reconcile.reconciler import Reconciler
+from scheduledjob_operator.telemetry.metrics import OperatorMetrics
+from scheduledjob_operator.telemetry.scheduledjob_metrics import (
     ScheduledJobCollector,
     ScheduledJobSnapshot,
     longest_interval,
     snapshot,
 )
-from scheduledjob_operator.store import ObjectStore
 
 NOW = datetime.datetime(2026, 3, 2, 8, 0, tzinfo=datetime.UTC)  # a Monday
 CREATED = "2026-01-10T12:00:00Z"

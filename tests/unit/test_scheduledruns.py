@@ -12,8 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from basejob import schedules
-from scheduledjob_operator import scheduledruns
-from scheduledjob_operator.scheduledruns import Decision, MisfireRules, Policy, Timing, decide
+from scheduledjob_operator.domain import scheduledruns
+from scheduledjob_operator.domain.scheduledruns import (
+    Decision,
+    MisfireRules,
+    Policy,
+    Timing,
+    decide,
+)
 
 UTC = datetime.UTC
 EVERY_10_SECONDS = schedules.parse_schedule("0/10 * * * * ?")

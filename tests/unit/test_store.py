@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from scheduledjob_api import naming
-from scheduledjob_operator.store import ObjectStore
+from scheduledjob_operator.machinery.store import ObjectStore
 
 
 def _object(name: str, version: int, *, namespace: str = "team-a", **extra: Any) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def test_the_same_version_again_is_not_taken_in_again(monkeypatch: pytest.Monkey
     store = ObjectStore()
     store.observe("cronjobs", _object("a", 5))
     encoded: list[object] = []
-    monkeypatch.setattr("scheduledjob_operator.store._compact", encoded.append)
+    monkeypatch.setattr("scheduledjob_operator.machinery.store._compact", encoded.append)
     store.observe("cronjobs", _object("a", 5))
     assert [] == encoded
     assert {"version": 5} == (store.get("cronjobs", ("team-a", "a")) or {})["spec"]
@@ -184,7 +184,7 @@ def test_expired_tombstones_go_as_new_ones_come() -> None:
 
 def test_tombstones_stay_bounded_within_their_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """A burst of deletions beyond the capacity drops the oldest tombstones early."""
-    monkeypatch.setattr("scheduledjob_operator.store._TOMBSTONE_CAPACITY", 2)
+    monkeypatch.setattr("scheduledjob_operator.machinery.store._TOMBSTONE_CAPACITY", 2)
     store = ObjectStore(clock=_Clock())
     for name in ("a", "b", "c"):
         store.observe("cronjobs", _object(name, 1), deleted=True)

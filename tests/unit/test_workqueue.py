@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from scheduledjob_operator.workqueue import WorkQueue
+from scheduledjob_operator.machinery.workqueue import WorkQueue
 
 
 def test_a_waiting_key_is_queued_once_in_order() -> None:

@@ -24,8 +24,8 @@ from scheduledjob_api import naming, v1alpha1
 from scheduledjob_dev.binaries import find_binaries
 from scheduledjob_dev.demo import samples, stack, table
 from scheduledjob_dev.errors import ControlPlaneError
-from scheduledjob_operator.builders.job import build_run
-from scheduledjob_operator.builders.owners import cron_owner
+from scheduledjob_operator.domain.builders.job import build_run
+from scheduledjob_operator.domain.builders.owners import cron_owner
 
 NAMESPACE = "demo"
 _CLEAR = "\x1b[H\x1b[2J"

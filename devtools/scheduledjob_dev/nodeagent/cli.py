@@ -18,7 +18,7 @@ from types import FrameType
 
 from scheduledjob_dev.nodeagent.agent import NodeAgent
 from scheduledjob_dev.nodeagent.nodeapi import NodeApi
-from scheduledjob_operator import logs
+from scheduledjob_operator.telemetry import logs
 
 DEFAULT_NODE_NAME = "local-node"
 

@@ -20,11 +20,11 @@ import pydantic
 from basejob import schedules
 from scheduledjob_api import naming
 from scheduledjob_api.v1alpha1 import ScheduledJob, ScheduledJobSpec
-from scheduledjob_operator.builders.cronjob import build_cronjob
-from scheduledjob_operator.builders.job import job_template
-from scheduledjob_operator.builders.owners import Owner
-from scheduledjob_operator.builders.runsettings import RunSettings
-from scheduledjob_operator.errors import InvalidSpecError
+from scheduledjob_operator.domain.builders.cronjob import build_cronjob
+from scheduledjob_operator.domain.builders.job import job_template
+from scheduledjob_operator.domain.builders.owners import Owner
+from scheduledjob_operator.domain.builders.runsettings import RunSettings
+from scheduledjob_operator.domain.errors import InvalidSpecError
 
 SPEC_HASH_ANNOTATION = f"{naming.SCHEDULEDJOB_LABEL}-spec-hash"
 

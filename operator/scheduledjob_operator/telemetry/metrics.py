@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
-from scheduledjob_operator.run_metrics import RunCounters
-from scheduledjob_operator.scheduledjob_metrics import ScheduledJobCollector
+from scheduledjob_operator.telemetry.run_metrics import RunCounters
+from scheduledjob_operator.telemetry.scheduledjob_metrics import ScheduledJobCollector
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from kubernetes.client.exceptions import ApiException
 
 from scheduledjob_api import naming, v1alpha1
 from scheduledjob_api.runs import Run, run_from_job
-from scheduledjob_operator.conditions import timestamp
-from scheduledjob_operator.ownwrites import OwnWrites
+from scheduledjob_operator.domain.conditions import timestamp
+from scheduledjob_operator.machinery.ownwrites import OwnWrites
 
 NOT_FOUND = 404
 CONFLICT = 409

@@ -19,10 +19,10 @@ from basejob import schedules
 from scheduledjob_api import naming
 from scheduledjob_api.runs import Run, parse_time
 from scheduledjob_api.v1alpha1 import ScheduledJobSpec
-from scheduledjob_operator import scheduledruns
-from scheduledjob_operator.conditions import timestamp
-from scheduledjob_operator.kube import Cluster
-from scheduledjob_operator.runstarts import RunStarter
+from scheduledjob_operator.domain import scheduledruns
+from scheduledjob_operator.domain.conditions import timestamp
+from scheduledjob_operator.reconcile.cluster import Cluster
+from scheduledjob_operator.reconcile.runstarts import RunStarter
 
 _log = structlog.get_logger(__name__)
 OPERATOR = "Operator"

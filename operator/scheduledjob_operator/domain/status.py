@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from scheduledjob_api.runs import Run, TerminationSummary, parse_time
-from scheduledjob_operator.conditions import timestamp
+from scheduledjob_operator.domain.conditions import timestamp
 
 
 def _later(*moments: datetime.datetime | None) -> datetime.datetime | None:

@@ -6,9 +6,9 @@ from typing import Any
 
 from scheduledjob_api import naming
 from scheduledjob_api.v1alpha1 import ScheduledJobSpec
-from scheduledjob_operator.builders.job import job_template
-from scheduledjob_operator.builders.owners import Owner, owner_reference, pod_failure_policy
-from scheduledjob_operator.builders.runsettings import RunSettings
+from scheduledjob_operator.domain.builders.job import job_template
+from scheduledjob_operator.domain.builders.owners import Owner, owner_reference, pod_failure_policy
+from scheduledjob_operator.domain.builders.runsettings import RunSettings
 
 __all__ = ["Owner", "build_cronjob", "owner_reference", "pod_failure_policy"]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from basejob import contract
 from scheduledjob_api import v1alpha1
-from scheduledjob_operator.builders import pod
+from scheduledjob_operator.domain.builders import pod
 
 
 @dataclass(frozen=True)

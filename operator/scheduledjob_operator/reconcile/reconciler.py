@@ -19,24 +19,17 @@ from kubernetes.client.exceptions import ApiException
 from basejob import schedules
 from scheduledjob_api import naming
 from scheduledjob_api.runs import Run
-from scheduledjob_operator import (
-    apierrors,
-    conditions,
-    drift,
-    forbid,
-    oneshot,
-    ownership,
-    scheduledjob_metrics,
-    triggers,
-)
-from scheduledjob_operator.builders.job import build_run
-from scheduledjob_operator.builders.owners import owner_reference
-from scheduledjob_operator.builders.runsettings import RunSettings
-from scheduledjob_operator.errors import ConflictError, InvalidSpecError, TransientError
-from scheduledjob_operator.kube import Cluster
-from scheduledjob_operator.planning import SPEC_HASH_ANNOTATION, Plan, PlanCache
-from scheduledjob_operator.run_metrics import RunCounters
-from scheduledjob_operator.runstatus import RunReporter
+from scheduledjob_operator.domain import conditions, drift, forbid, oneshot, ownership, triggers
+from scheduledjob_operator.domain.builders.job import build_run
+from scheduledjob_operator.domain.builders.owners import owner_reference
+from scheduledjob_operator.domain.builders.runsettings import RunSettings
+from scheduledjob_operator.domain.errors import ConflictError, InvalidSpecError, TransientError
+from scheduledjob_operator.domain.planning import SPEC_HASH_ANNOTATION, Plan, PlanCache
+from scheduledjob_operator.machinery import apierrors
+from scheduledjob_operator.reconcile.cluster import Cluster
+from scheduledjob_operator.reconcile.runstatus import RunReporter
+from scheduledjob_operator.telemetry import scheduledjob_metrics
+from scheduledjob_operator.telemetry.run_metrics import RunCounters
 
 _log = structlog.get_logger(__name__)
 

@@ -14,9 +14,9 @@ from typing import Any, Literal
 from basejob import contract
 from scheduledjob_api import naming
 from scheduledjob_api.v1alpha1 import ScheduledJobSpec
-from scheduledjob_operator.builders import pod
-from scheduledjob_operator.builders.owners import Owner, pod_failure_policy
-from scheduledjob_operator.builders.runsettings import RunSettings
+from scheduledjob_operator.domain.builders import pod
+from scheduledjob_operator.domain.builders.owners import Owner, pod_failure_policy
+from scheduledjob_operator.domain.builders.runsettings import RunSettings
 
 RunKind = Literal["manual", "once", "scheduled"]
 TRACEPARENT = "TRACEPARENT"

@@ -26,9 +26,9 @@ from kubernetes import client
 
 from scheduledjob_api import naming
 from scheduledjob_api.runs import Run
-from scheduledjob_operator import apierrors
-from scheduledjob_operator.kube import Cluster
-from scheduledjob_operator.store import KINDS, Kind, ObjectStore
+from scheduledjob_operator.machinery import apierrors
+from scheduledjob_operator.machinery.kube import Cluster
+from scheduledjob_operator.machinery.store import KINDS, Kind, ObjectStore
 
 EVENT_THREADS = 2
 # Queued Events hold only the involved object's identity (a few hundred bytes), so a burst of

@@ -16,13 +16,17 @@ from typing import Any
 from basejob import schedules
 from scheduledjob_api.runs import Run, TerminationSummary, parse_time
 from scheduledjob_api.runs import termination_summary as read_termination
-from scheduledjob_operator import conditions, missed, status
-from scheduledjob_operator.builders.owners import cron_owner, owner_reference
-from scheduledjob_operator.kube import Cluster
-from scheduledjob_operator.planning import Plan
-from scheduledjob_operator.run_metrics import RunCounters
-from scheduledjob_operator.runstarts import OneShotState, RunStarter
-from scheduledjob_operator.schedulestarts import ScheduleStarter, ScheduleState, excluded_dates
+from scheduledjob_operator.domain import conditions, missed, status
+from scheduledjob_operator.domain.builders.owners import cron_owner, owner_reference
+from scheduledjob_operator.domain.planning import Plan
+from scheduledjob_operator.reconcile.cluster import Cluster
+from scheduledjob_operator.reconcile.runstarts import OneShotState, RunStarter
+from scheduledjob_operator.reconcile.schedulestarts import (
+    ScheduleStarter,
+    ScheduleState,
+    excluded_dates,
+)
+from scheduledjob_operator.telemetry.run_metrics import RunCounters
 
 ON_SCHEDULE = "OnSchedule"
 NEXT_FIRE_TIMES = 5

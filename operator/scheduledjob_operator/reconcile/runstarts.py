@@ -16,11 +16,11 @@ import structlog
 
 from scheduledjob_api.runs import Run, parse_time
 from scheduledjob_api.v1alpha1 import ScheduledJobSpec
-from scheduledjob_operator import oneshot, ownership, triggers
-from scheduledjob_operator.builders.job import RunKind, build_run
-from scheduledjob_operator.conditions import timestamp
-from scheduledjob_operator.errors import ConflictError, TransientError
-from scheduledjob_operator.kube import Cluster
+from scheduledjob_operator.domain import oneshot, ownership, triggers
+from scheduledjob_operator.domain.builders.job import RunKind, build_run
+from scheduledjob_operator.domain.conditions import timestamp
+from scheduledjob_operator.domain.errors import ConflictError, TransientError
+from scheduledjob_operator.reconcile.cluster import Cluster
 
 _log = structlog.get_logger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from basejob import contract
 from scheduledjob_api.v1alpha1 import ScheduledJobSpec
-from scheduledjob_operator.builders.runsettings import RunSettings
+from scheduledjob_operator.domain.builders.runsettings import RunSettings
 
 CONTAINER_NAME = "job"
 RUNTIME_COMMAND = ("basejob", "run")

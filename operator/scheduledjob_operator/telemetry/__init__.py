@@ -1,0 +1,1 @@
+"""The operator's own telemetry: Prometheus metrics, Pushgateway clean-up and structured logs."""
