@@ -114,13 +114,7 @@ class _StandbyHealth:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the operator until stopped; the exit code says why it stopped."""
-    parser = argparse.ArgumentParser(
-        prog="scheduledjob-operator",
-        description="Run the ScheduledJob operator until SIGTERM or SIGINT.",
-        epilog="Configured by environment variables only (SCHEDULEDJOB_*, KUBECONFIG): see "
-        "docs/operator.md.",
-    )
-    parser.parse_args(argv)
+    _parse_arguments(argv)
     try:
         settings = settings_module.load()
     except ConfigurationError as error:
@@ -132,6 +126,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as error:
         print(f"scheduledjob-operator: {error}", file=sys.stderr)
         return EXIT_CONFIGURATION
+    controller = _controller(settings, api_client)
+    stop = threading.Event()
+    lost = threading.Event()
+    elector = _leader_elector(settings, api_client) if settings.leader_election else None
+    if elector is not None and not _lead(elector, settings.health_port, stop=stop, lost=lost):
+        return 0
+    return _operate(settings, controller, elector, stop=stop, lost=lost)
+
+
+def _parse_arguments(argv: Sequence[str] | None) -> None:
+    """The command line takes no options; parsing it answers --help and rejects anything else."""
+    parser = argparse.ArgumentParser(
+        prog="scheduledjob-operator",
+        description="Run the ScheduledJob operator until SIGTERM or SIGINT.",
+        epilog="Configured by environment variables only (SCHEDULEDJOB_*, KUBECONFIG): see "
+        "docs/operator.md.",
+    )
+    parser.parse_args(argv)
+
+
+def _controller(settings: OperatorSettings, api_client: object) -> Controller:
+    """The controller with its cache, reconciler and metrics (served here if enabled)."""
     cluster = CachedCluster(api_client)  # type: ignore[arg-type]
     metrics = OperatorMetrics.create()
     if settings.metrics_port:
@@ -143,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_counters=metrics.run_counters,
     )
     gateway = settings.run.pushgateway_url
-    controller = Controller(
+    return Controller(
         reconciler,
         cluster,
         metrics,
@@ -151,27 +167,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         pushgateway=PushgatewayGroups(gateway) if gateway else None,
     )
 
-    stop = threading.Event()
-    lost = threading.Event()
-    elector: LeaderElector | None = None
-    if settings.leader_election:
-        elector = LeaderElector(
-            api_client,  # type: ignore[arg-type]
-            LeaseConfig(
-                namespace=settings.leader_election_namespace,
-                name=settings.leader_election_name,
-                identity=settings.identity,
-            ),
-        )
-        standby = _StandbyHealth(settings.health_port) if settings.health_port else None
-        try:
-            if not elector.acquire(stop):
-                return 0
-        finally:
-            if standby is not None:
-                standby.close()
-        elector.hold(lost, stop)
 
+def _leader_elector(settings: OperatorSettings, api_client: object) -> LeaderElector:
+    """The elector for this replica's Lease, as the settings name it."""
+    return LeaderElector(
+        api_client,  # type: ignore[arg-type]
+        LeaseConfig(
+            namespace=settings.leader_election_namespace,
+            name=settings.leader_election_name,
+            identity=settings.identity,
+        ),
+    )
+
+
+def _lead(
+    elector: LeaderElector, health_port: int, *, stop: threading.Event, lost: threading.Event
+) -> bool:
+    """Wait for the Lease, answering /healthz meanwhile, then keep renewing it in the background.
+
+    False if `stop` was set before the Lease was acquired: this replica never led.
+    """
+    standby = _StandbyHealth(health_port) if health_port else None
+    try:
+        if not elector.acquire(stop):
+            return False
+    finally:
+        if standby is not None:
+            standby.close()
+    elector.hold(lost, stop)
+    return True
+
+
+def _operate(
+    settings: OperatorSettings,
+    controller: Controller,
+    elector: LeaderElector | None,
+    *,
+    stop: threading.Event,
+    lost: threading.Event,
+) -> int:
+    """Run kopf until it stops, then give up the Lease unless it was lost already."""
     _log.info(
         "Starting operator",
         namespaces=list(settings.namespaces) or "all",

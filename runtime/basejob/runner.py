@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from basejob import contract, logs
+from basejob import contract, logs, timestamps
 from basejob.context import JobContext
 from basejob.environment import RunEnvironment
 from basejob.errors import InvalidParameterError, exit_code_for
@@ -56,7 +56,7 @@ class RunOutcome:
 
 
 def _iso(moment: datetime.datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+    return None if moment is None else timestamps.rfc3339_as_given(moment)
 
 
 def _parameters(job: type[BaseJob], data: dict[str, Any]) -> Any:
@@ -104,6 +104,30 @@ class _Cancellation:
                 loop.remove_signal_handler(signum)
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Run:
+    """One run's job and inputs, fixed when it starts."""
+
+    job: type[BaseJob]
+    environment: RunEnvironment
+    fire_time: datetime.datetime
+    next_fire_time: datetime.datetime | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Ending:
+    """How the job's code ended, before its duration and metrics make it a `RunOutcome`."""
+
+    status: str  # success, error or cancelled
+    exit_code: int
+    error_type: str | None = None
+    message: str | None = None
+
+
+_SUCCEEDED = _Ending(status="success", exit_code=contract.EXIT_SUCCESS)
+
+
 async def execute_run(
     job: type[BaseJob],
     environment: RunEnvironment,
@@ -115,101 +139,154 @@ async def execute_run(
     """Run `job` once in this event loop and return how it ended (never raises for job errors)."""
     started_at = datetime.datetime.now(datetime.UTC)
     started = time.monotonic()
-    fire_time = environment.fire_time(started_at)
-    next_fire_time = environment.next_fire_time(started_at)
-    data = dict(environment.data)
-    fields = logs.context_fields(
+    run = _Run(
+        job=job,
+        environment=environment,
+        fire_time=environment.fire_time(started_at),
+        next_fire_time=environment.next_fire_time(started_at),
+        data=dict(environment.data),
+    )
+    with structlog.contextvars.bound_contextvars(**_log_context(run)):
+        logger = structlog.get_logger(f"basejob.jobs.{job.name}")
+        _log_start(logger, run)
+        ending = await _execute_in_span(
+            run, logger, tracing=tracing, metrics=metrics, handle_signals=handle_signals
+        )
+        return _record_outcome(run, ending, logger, metrics, duration=time.monotonic() - started)
+
+
+def _log_context(run: _Run) -> dict[str, Any]:
+    """The fields every log line of the run carries, bound for the whole run."""
+    environment = run.environment
+    return logs.context_fields(
         correlation_id=environment.correlation_id,
-        job_name=job.name,
+        job_name=run.job.name,
         job_id=environment.job_id,
-        fire_time=_iso(fire_time) or "",
-        next_fire_time=_iso(next_fire_time),
+        fire_time=_iso(run.fire_time) or "",
+        next_fire_time=_iso(run.next_fire_time),
         tenant_id=environment.tenant_id,
         application_user_id=environment.application_user_id,
-        data=data,
+        data=run.data,
         secret_keys=environment.secret_keys,
     )
-    cancelled = asyncio.Event()
-    cancellation = _Cancellation(cancelled)
-    status, error_type, message = "success", None, None
-    exit_code = contract.EXIT_SUCCESS
-    with structlog.contextvars.bound_contextvars(**fields):
-        logger = structlog.get_logger(f"basejob.jobs.{job.name}")
-        logger.info(
-            "Starting job %s (ID: %s) with correlation ID %s",
-            job.name,
-            environment.job_id,
-            environment.correlation_id,
-        )
-        attributes = {
-            "job.name": job.name,
-            "job.id": environment.job_id,
-            "correlation.id": environment.correlation_id,
-            "job.fire_time": _iso(fire_time) or "",
-            **({"tenant.id": environment.tenant_id} if environment.tenant_id else {}),
-            **(
-                {"user.id": environment.application_user_id}
-                if environment.application_user_id
-                else {}
-            ),
-        }
-        try:
-            with tracing.run_span(f"basejob.run {job.name}", attributes=attributes):
-                context = JobContext(
-                    job_name=job.name,
-                    job_id=environment.job_id,
-                    correlation_id=environment.correlation_id,
-                    tenant_id=environment.tenant_id,
-                    application_user_id=environment.application_user_id,
-                    fire_time=fire_time,
-                    next_fire_time=next_fire_time,
-                    scheduledjob_namespace=environment.scheduledjob_namespace,
-                    scheduledjob_name=environment.scheduledjob_name,
-                    data=_parameters(job, data),
-                    raw_data=data,
-                    logger=logger,
-                    cancelled=cancelled,
-                    metrics=metrics.business,
-                )
-                with cancellation.installed(enabled=handle_signals):
-                    cancellation.task = asyncio.current_task()
-                    await job().execute(context)
-        except asyncio.CancelledError:
-            if cancellation.signal is None:
-                raise  # cancelled by our caller, not by a signal: not ours to swallow
-            status, message = "cancelled", "stopped by a signal before it finished"
-            exit_code = (
-                contract.EXIT_CANCELLED_SIGINT
-                if cancellation.signal == signal.SIGINT
-                else contract.EXIT_CANCELLED_SIGTERM
-            )
-        except Exception as error:  # noqa: BLE001 - every job failure becomes an outcome
-            status, error_type, message = "error", type(error).__name__, str(error)
-            exit_code = exit_code_for(error)
-        duration = time.monotonic() - started
-        metrics.record(
-            job_name=job.name,
-            status=status,
-            seconds=duration,
-            error_type=error_type,
-            finished_at=time.time(),
-        )
-        _log_outcome(
-            logger,
-            job,
-            environment,
-            status=status,
-            duration=duration,
-            error_type=error_type,
-            message=message,
-        )
-    return RunOutcome(
-        status=status,
-        exit_code=exit_code,
-        duration_seconds=duration,
+
+
+def _log_start(logger: Any, run: _Run) -> None:
+    """The seed's start line, naming the job, its ID and the correlation ID."""
+    logger.info(
+        "Starting job %s (ID: %s) with correlation ID %s",
+        run.job.name,
+        run.environment.job_id,
+        run.environment.correlation_id,
+    )
+
+
+async def _execute_in_span(
+    run: _Run, logger: Any, *, tracing: Tracing, metrics: RunMetrics, handle_signals: bool
+) -> _Ending:
+    """The job's code inside the run's span; a job failure or a signal becomes an `_Ending`."""
+    cancellation = _Cancellation(asyncio.Event())
+    try:
+        with tracing.run_span(f"basejob.run {run.job.name}", attributes=_span_attributes(run)):
+            context = _job_context(run, logger, cancellation.cancelled, metrics)
+            with cancellation.installed(enabled=handle_signals):
+                cancellation.task = asyncio.current_task()
+                await run.job().execute(context)
+    except asyncio.CancelledError:
+        if cancellation.signal is None:
+            raise  # cancelled by our caller, not by a signal: not ours to swallow
+        return _cancelled_by(cancellation.signal)
+    except Exception as error:  # noqa: BLE001 - every job failure becomes an outcome
+        return _failed_with(error)
+    return _SUCCEEDED
+
+
+def _span_attributes(run: _Run) -> dict[str, str]:
+    """The run span's attributes; tenant and user only when the run has them."""
+    environment = run.environment
+    return {
+        "job.name": run.job.name,
+        "job.id": environment.job_id,
+        "correlation.id": environment.correlation_id,
+        "job.fire_time": _iso(run.fire_time) or "",
+        **({"tenant.id": environment.tenant_id} if environment.tenant_id else {}),
+        **({"user.id": environment.application_user_id} if environment.application_user_id else {}),
+    }
+
+
+def _job_context(
+    run: _Run, logger: Any, cancelled: asyncio.Event, metrics: RunMetrics
+) -> JobContext[Any]:
+    """What the job's `execute` gets; invalid job data raises `InvalidParameterError` here."""
+    environment = run.environment
+    return JobContext(
+        job_name=run.job.name,
+        job_id=environment.job_id,
         correlation_id=environment.correlation_id,
-        error_type=error_type,
-        message=message,
+        tenant_id=environment.tenant_id,
+        application_user_id=environment.application_user_id,
+        fire_time=run.fire_time,
+        next_fire_time=run.next_fire_time,
+        scheduledjob_namespace=environment.scheduledjob_namespace,
+        scheduledjob_name=environment.scheduledjob_name,
+        data=_parameters(run.job, run.data),
+        raw_data=run.data,
+        logger=logger,
+        cancelled=cancelled,
+        metrics=metrics.business,
+    )
+
+
+def _cancelled_by(signum: int) -> _Ending:
+    """A run stopped by SIGINT or SIGTERM, with the exit code that tells which."""
+    return _Ending(
+        status="cancelled",
+        exit_code=(
+            contract.EXIT_CANCELLED_SIGINT
+            if signum == signal.SIGINT
+            else contract.EXIT_CANCELLED_SIGTERM
+        ),
+        message="stopped by a signal before it finished",
+    )
+
+
+def _failed_with(error: Exception) -> _Ending:
+    """A run whose job raised `error`; the exit code comes from the error's type."""
+    return _Ending(
+        status="error",
+        exit_code=exit_code_for(error),
+        error_type=type(error).__name__,
+        message=str(error),
+    )
+
+
+def _record_outcome(
+    run: _Run, ending: _Ending, logger: Any, metrics: RunMetrics, *, duration: float
+) -> RunOutcome:
+    """Count the run in its metrics, write the finish line and return the `RunOutcome`."""
+    metrics.record(
+        job_name=run.job.name,
+        status=ending.status,
+        seconds=duration,
+        error_type=ending.error_type,
+        finished_at=time.time(),
+    )
+    _log_outcome(
+        logger,
+        run.job,
+        run.environment,
+        status=ending.status,
+        duration=duration,
+        error_type=ending.error_type,
+        message=ending.message,
+    )
+    return RunOutcome(
+        status=ending.status,
+        exit_code=ending.exit_code,
+        duration_seconds=duration,
+        correlation_id=run.environment.correlation_id,
+        error_type=ending.error_type,
+        message=ending.message,
     )
 
 

@@ -123,12 +123,13 @@ class PlanCache:
 
     A plan depends only on the spec and the object's identity, so it is the same for a
     generation; an operator-started schedule is reconciled at every fire time and at every
-    change of its runs, and validating and building it each time was most of that reconcile's
-    CPU. Only the latest generation of each ScheduledJob is kept (a reconcile never wants an
-    older one), and `forget` drops it when the ScheduledJob is deleted: a plan holds the whole
-    Job template, and deleted ScheduledJobs' plans were most of what the operator kept after a
-    mass deletion. Bounded (least recently used first out), so memory does not grow with the
-    number of ScheduledJobs; plans are shared, callers must not modify them.
+    change of its runs, and validating and building it each time would be most of that
+    reconcile's CPU. Only the latest generation of each ScheduledJob is kept (a reconcile never
+    wants an older one), and `forget` drops it when the ScheduledJob is deleted: a plan holds
+    the whole Job template, and deleted ScheduledJobs' plans would otherwise be most of what
+    the operator keeps after a mass deletion. Bounded (least recently used first out), so
+    memory does not grow with the number of ScheduledJobs; plans are shared, callers must not
+    modify them.
     """
 
     def __init__(self, settings: RunSettings, capacity: int = 512) -> None:

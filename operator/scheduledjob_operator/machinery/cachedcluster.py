@@ -2,7 +2,7 @@
 
 Reconciles read the ScheduledJob, its CronJob and its runs here instead of from the API server
 (see `store` for why). Until the store has been filled by a first full listing of every kind,
-and for a ScheduledJob the store has never seen, reads go to the API server as before. Writes go
+and for a ScheduledJob the store has never seen, reads go to the API server. Writes go
 to the API server; their responses update the store at once, so the next reconcile does not
 act on a version older than its own write.
 

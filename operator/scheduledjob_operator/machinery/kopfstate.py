@@ -6,7 +6,8 @@ progress (retries, in annotations and status). Both serve `on.create`/`on.update
 retries; the operator uses only `on.event` handlers and does its own retries (controller.py),
 so it needs neither. kopf still builds both for every watch event: a deep copy of the whole
 object for the diff-base essence and another one to clear progress fields from it. At a burst
-of thousands of ScheduledJobs that was a sixth of the operator's CPU (benchmarks/results.md).
+of thousands of ScheduledJobs kopf's own storages cost a sixth of the operator's CPU
+(benchmarks/results.md).
 
 These storages answer "nothing stored" at no cost and never write, which also guarantees that
 kopf never annotates a user's object (GitOps tools see no drift).

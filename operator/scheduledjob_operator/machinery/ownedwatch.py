@@ -2,7 +2,7 @@
 
 kopf filters watched objects by label on the client: it lists and watches every CronJob and
 every Job of the cluster and keeps a record of each, ours or not. In a cluster with thousands
-of other CronJobs or Jobs (the benchmark's own 5000 CronJobs were enough) that was most of the
+of other CronJobs or Jobs (the benchmark's own 5000 CronJobs are enough) that is most of the
 operator's memory at start-up. These watches ask the API server for the operator's objects only
 (`app.kubernetes.io/managed-by=scheduledjob-operator`), as client-go informers with a label
 selector do: list, then watch from the list's resourceVersion, list again when the watch's

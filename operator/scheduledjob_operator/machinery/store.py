@@ -1,6 +1,6 @@
 """What the operator last saw of its objects, kept from the watches it runs anyway.
 
-A reconcile used to read the ScheduledJob, its CronJob and its Jobs from the API server: three
+Reading the ScheduledJob, its CronJob and its Jobs from the API server would cost three
 requests per ScheduledJob on every reconcile, half the operator's API traffic during a burst of
 creates, although kopf's watches deliver the same objects moments earlier. The store keeps the
 latest version of each, fed by every watch event, by the responses to our own writes and by
@@ -130,8 +130,8 @@ class ObjectStore:
                 return
             if not deleted and version is not None and version == held:
                 # Held already: the watch echoing a write whose response was taken in, or
-                # a listing of an unchanged object. Encoding it again was a tenth of the
-                # operator's CPU during a burst of creates.
+                # a listing of an unchanged object. Encoding it again would cost a tenth of
+                # the operator's CPU during a burst of creates.
                 return
             if deleted:
                 self._forget(kind, key)

@@ -1,10 +1,10 @@
 """The keys of ScheduledJobs waiting for a reconcile: each key once, however many events came.
 
 kopf delivers each watch event to a handler and keeps the event's whole object until the
-handler returns. When handlers awaited their reconcile, a burst of thousands of creates held
-thousands of objects in memory while the reconciles queued for a thread (most of the
-operator's peak memory at N=5000), and every event of a ScheduledJob meant one more reconcile.
-Handlers now only add the key here and return; a fixed set of workers takes keys off in
+handler returns. Were handlers to await their reconcile, a burst of thousands of creates would
+hold thousands of objects in memory while the reconciles queue for a thread (most of the
+operator's peak memory at N=5000), and every event of a ScheduledJob would mean one more
+reconcile. So handlers only add the key here and return; a fixed set of workers takes keys off in
 order. A key added again while it waits is not queued twice (as client-go's workqueue), one
 added while it is being reconciled is reconciled once more afterwards, since the reconcile
 reads the current state from the store.

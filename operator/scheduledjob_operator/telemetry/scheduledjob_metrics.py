@@ -166,7 +166,7 @@ def _daily_interval(
     """`longest_interval` from the start of `day`, computed once a day per schedule and zone.
 
     Reconciles of a sub-minute schedule come several times per fire time; walking its next
-    2000 fire times each time was most of the operator's CPU for such schedules (precision
+    2000 fire times each time would be most of the operator's CPU for such schedules (precision
     benchmark), and a horizon of 400 days does not care which hour of the day it starts.
     """
     start = datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.UTC)
