@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from basejob import timestamps
 from basejob.context import JobContext
 from basejob.errors import FatalError, TransientError
 from basejob.job import BaseJob
@@ -293,7 +294,7 @@ def render_markdown(report: dict[str, Any]) -> str:
 
 
 def _iso(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+    return timestamps.rfc3339_as_given(moment.astimezone(datetime.UTC))
 
 
 def _write(path: Path, text: str) -> Path:

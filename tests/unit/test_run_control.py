@@ -9,6 +9,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from basejob import contract, schedules
+from scheduledjob_api import durations
 from scheduledjob_api.runs import Run
 from scheduledjob_api.v1alpha1 import ScheduledJobSpec
 from scheduledjob_operator.domain import missed, oneshot, triggers
@@ -28,14 +29,14 @@ OWNER = Owner(name="nightly", namespace="team-a", uid="0f9c8d6e-1111-2222-3333-4
 )
 def test_durations_read_like_kubectl_writes_them(text: str, seconds: int) -> None:
     """90s, 10m, 1h30m."""
-    assert datetime.timedelta(seconds=seconds) == oneshot.parse_duration(text)
+    assert datetime.timedelta(seconds=seconds) == durations.parse_duration(text)
 
 
 @pytest.mark.parametrize("text", ["", "10", "m", "1d", "-5s", "10m5"])
 def test_malformed_durations_are_refused(text: str) -> None:
     """Anything else is a ValueError naming the text."""
     with pytest.raises(ValueError, match="is not a duration"):
-        oneshot.parse_duration(text)
+        durations.parse_duration(text)
 
 
 def test_due_time_is_run_at_or_creation_plus_delay() -> None:

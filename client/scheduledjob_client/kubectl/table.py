@@ -11,10 +11,9 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from scheduledjob_api import duetime
 from scheduledjob_api.runs import parse_time
 from scheduledjob_client.kubectl import timefmt
-from scheduledjob_client.scheduling import manifest
-from scheduledjob_client.scheduling.errors import SchedulingArgumentError
 
 HEADERS: Final = ("NAME", "SCHEDULE", "SUSPEND", "ACTIVE", "LAST RUN", "RESULT", "NEXT RUN")
 WIDE_HEADERS: Final = ("JOB", "TENANT", "CORRELATION ID", "LAST DURATION")
@@ -29,15 +28,12 @@ def due_time(scheduledjob: Mapping[str, Any]) -> datetime.datetime | None:
     recorded = parse_time(one_shot.get("dueTime"))
     if recorded is not None:
         return recorded
-    if spec.get("runAt"):
-        return parse_time(spec["runAt"])
     created = parse_time((scheduledjob.get("metadata") or {}).get("creationTimestamp"))
-    if spec.get("delay") and created is not None:
-        try:
-            return created + datetime.timedelta(seconds=manifest.duration_seconds(spec["delay"]))
-        except SchedulingArgumentError:
-            return None
-    return None
+    delay = (spec.get("delay") or "").strip() or None
+    try:
+        return duetime.due_time(parse_time(spec.get("runAt")), delay, created)
+    except ValueError:
+        return None
 
 
 def schedule_text(scheduledjob: Mapping[str, Any]) -> str:

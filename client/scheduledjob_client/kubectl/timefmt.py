@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime
 from typing import Final
 
+from basejob import timestamps
+
 NONE: Final = "<none>"
 _MINUTE: Final = 60
 _HOUR: Final = 3600
@@ -81,4 +83,4 @@ def timestamp(moment: datetime.datetime | None) -> str:
     """An absolute time as RFC 3339 in UTC, as the API writes it."""
     if moment is None:
         return NONE
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return timestamps.rfc3339(moment)

@@ -33,7 +33,12 @@ from scheduledjob_client.scheduling.errors import (
     SchedulingError,
     from_api_exception,
 )
-from scheduledjob_client.scheduling.manifest import Identifier, JsonScalar, SpecOptions
+from scheduledjob_client.scheduling.manifest import (
+    ContextArguments,
+    Identifier,
+    ScheduleArguments,
+    ScheduleWithContextArguments,
+)
 from scheduledjob_client.scheduling.refs import Change, ScheduledJobRef
 
 FIELD_MANAGER: Final = "basejob-scheduling"
@@ -109,20 +114,7 @@ class SchedulingClient:
         self.close()
 
     def schedule_job_with_context(
-        self,
-        job: str | type[BaseJob],
-        *,
-        tenant_id: Identifier | None = None,
-        application_user_id: Identifier | None = None,
-        correlation_id: str | None = None,
-        data: Mapping[str, JsonScalar] | None = None,
-        cron: str | None = None,
-        delay: datetime.timedelta | str | None = None,
-        run_at: datetime.datetime | None = None,
-        name: str | None = None,
-        namespace: str | None = None,
-        time_zone: str | None = None,
-        **options: Unpack[SpecOptions],
+        self, job: str | type[BaseJob], **arguments: Unpack[ScheduleWithContextArguments]
     ) -> ScheduledJobRef:
         """Declare a ScheduledJob running `job` for a tenant and user, and return it.
 
@@ -132,80 +124,23 @@ class SchedulingClient:
         hash of the spec, so the same arguments always address the same ScheduledJob.
         Inside an OpenTelemetry span, a one-shot run continues the caller's trace.
         """
-        spec = manifest.build_spec(
-            job,
-            tenant_id=tenant_id,
-            application_user_id=application_user_id,
-            correlation_id=correlation_id,
-            data=data,
-            cron=cron,
-            delay=delay,
-            run_at=run_at,
-            time_zone=time_zone,
-            options=options,
-        )
-        target = manifest.check_name(name) if name is not None else manifest.derive_name(spec)
-        if manifest.is_one_shot(spec):
-            spec = manifest.with_env(spec, tracecontext.run_environment())
-        return self._apply(namespace or self._namespace, target, manifest.manifest(target, spec))
+        context = manifest.context_of(arguments)
+        return self._schedule(job, context, manifest.without_context(arguments))
 
     def schedule_tenant_job(
         self,
         job: str | type[BaseJob],
         tenant_id: Identifier,
-        *,
-        correlation_id: str | None = None,
-        data: Mapping[str, JsonScalar] | None = None,
-        cron: str | None = None,
-        delay: datetime.timedelta | str | None = None,
-        run_at: datetime.datetime | None = None,
-        name: str | None = None,
-        namespace: str | None = None,
-        time_zone: str | None = None,
-        **options: Unpack[SpecOptions],
+        **arguments: Unpack[ScheduleArguments],
     ) -> ScheduledJobRef:
         """Declare a ScheduledJob for a tenant, acting as the operator's default admin user."""
-        return self.schedule_job_with_context(
-            job,
-            tenant_id=tenant_id,
-            correlation_id=correlation_id,
-            data=data,
-            cron=cron,
-            delay=delay,
-            run_at=run_at,
-            name=name,
-            namespace=namespace,
-            time_zone=time_zone,
-            **options,
-        )
+        return self._schedule(job, {"tenant_id": tenant_id}, arguments)
 
     def schedule_system_job(
-        self,
-        job: str | type[BaseJob],
-        *,
-        correlation_id: str | None = None,
-        data: Mapping[str, JsonScalar] | None = None,
-        cron: str | None = None,
-        delay: datetime.timedelta | str | None = None,
-        run_at: datetime.datetime | None = None,
-        name: str | None = None,
-        namespace: str | None = None,
-        time_zone: str | None = None,
-        **options: Unpack[SpecOptions],
+        self, job: str | type[BaseJob], **arguments: Unpack[ScheduleArguments]
     ) -> ScheduledJobRef:
         """Declare a ScheduledJob that acts for no tenant and no user (a system job)."""
-        return self.schedule_job_with_context(
-            job,
-            correlation_id=correlation_id,
-            data=data,
-            cron=cron,
-            delay=delay,
-            run_at=run_at,
-            name=name,
-            namespace=namespace,
-            time_zone=time_zone,
-            **options,
-        )
+        return self._schedule(job, {}, arguments)
 
     def get(self, name: str, *, namespace: str | None = None) -> ScheduledJobRef:
         """The ScheduledJob `name`; `ScheduledJobNotFoundError` when there is none."""
@@ -264,6 +199,22 @@ class SchedulingClient:
                 raise
             return
         _LOGGER.info("Deleted ScheduledJob %s/%s", where, name)
+
+    def _schedule(
+        self,
+        job: str | type[BaseJob],
+        context: ContextArguments,
+        arguments: Mapping[str, Any],
+    ) -> ScheduledJobRef:
+        """What the scheduling calls share: build the spec, name it, apply it."""
+        call = manifest.sort_arguments(context, arguments)
+        spec = manifest.build_spec(job, options=call.options, **call.spec_arguments)
+        name = call.name
+        target = manifest.check_name(name) if name is not None else manifest.derive_name(spec)
+        if manifest.is_one_shot(spec):
+            spec = manifest.with_env(spec, tracecontext.run_environment())
+        namespace = call.namespace or self._namespace
+        return self._apply(namespace, target, manifest.manifest(target, spec))
 
     def _apply(self, namespace: str, name: str, body: dict[str, Any]) -> ScheduledJobRef:
         try:

@@ -7,14 +7,16 @@ with a client for another cluster or, in tests, for a local API server.
 
 from __future__ import annotations
 
-import datetime
 import threading
-from collections.abc import Mapping
 from typing import Unpack
 
 from basejob.job import BaseJob
 from scheduledjob_client.scheduling.client import SchedulingClient
-from scheduledjob_client.scheduling.manifest import Identifier, JsonScalar, SpecOptions
+from scheduledjob_client.scheduling.manifest import (
+    Identifier,
+    ScheduleArguments,
+    ScheduleWithContextArguments,
+)
 from scheduledjob_client.scheduling.refs import ScheduledJobRef
 
 
@@ -44,93 +46,24 @@ def set_default_client(client: SchedulingClient | None) -> None:
 
 
 def schedule_job_with_context(
-    job: str | type[BaseJob],
-    *,
-    tenant_id: Identifier | None = None,
-    application_user_id: Identifier | None = None,
-    correlation_id: str | None = None,
-    data: Mapping[str, JsonScalar] | None = None,
-    cron: str | None = None,
-    delay: datetime.timedelta | str | None = None,
-    run_at: datetime.datetime | None = None,
-    name: str | None = None,
-    namespace: str | None = None,
-    time_zone: str | None = None,
-    **options: Unpack[SpecOptions],
+    job: str | type[BaseJob], **arguments: Unpack[ScheduleWithContextArguments]
 ) -> ScheduledJobRef:
     """`SchedulingClient.schedule_job_with_context` on the default client."""
-    return default_client().schedule_job_with_context(
-        job,
-        tenant_id=tenant_id,
-        application_user_id=application_user_id,
-        correlation_id=correlation_id,
-        data=data,
-        cron=cron,
-        delay=delay,
-        run_at=run_at,
-        name=name,
-        namespace=namespace,
-        time_zone=time_zone,
-        **options,
-    )
+    return default_client().schedule_job_with_context(job, **arguments)
 
 
 def schedule_tenant_job(
-    job: str | type[BaseJob],
-    tenant_id: Identifier,
-    *,
-    correlation_id: str | None = None,
-    data: Mapping[str, JsonScalar] | None = None,
-    cron: str | None = None,
-    delay: datetime.timedelta | str | None = None,
-    run_at: datetime.datetime | None = None,
-    name: str | None = None,
-    namespace: str | None = None,
-    time_zone: str | None = None,
-    **options: Unpack[SpecOptions],
+    job: str | type[BaseJob], tenant_id: Identifier, **arguments: Unpack[ScheduleArguments]
 ) -> ScheduledJobRef:
     """`SchedulingClient.schedule_tenant_job` on the default client."""
-    return default_client().schedule_tenant_job(
-        job,
-        tenant_id,
-        correlation_id=correlation_id,
-        data=data,
-        cron=cron,
-        delay=delay,
-        run_at=run_at,
-        name=name,
-        namespace=namespace,
-        time_zone=time_zone,
-        **options,
-    )
+    return default_client().schedule_tenant_job(job, tenant_id, **arguments)
 
 
 def schedule_system_job(
-    job: str | type[BaseJob],
-    *,
-    correlation_id: str | None = None,
-    data: Mapping[str, JsonScalar] | None = None,
-    cron: str | None = None,
-    delay: datetime.timedelta | str | None = None,
-    run_at: datetime.datetime | None = None,
-    name: str | None = None,
-    namespace: str | None = None,
-    time_zone: str | None = None,
-    **options: Unpack[SpecOptions],
+    job: str | type[BaseJob], **arguments: Unpack[ScheduleArguments]
 ) -> ScheduledJobRef:
     """`SchedulingClient.schedule_system_job` on the default client."""
-    return default_client().schedule_system_job(
-        job,
-        correlation_id=correlation_id,
-        data=data,
-        cron=cron,
-        delay=delay,
-        run_at=run_at,
-        name=name,
-        namespace=namespace,
-        time_zone=time_zone,
-        **options,
-    )
+    return default_client().schedule_system_job(job, **arguments)
 
 
 def trigger(name: str, *, namespace: str | None = None, token: str | None = None) -> str:

@@ -14,12 +14,14 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any, Final, Literal, TypedDict
+from typing import Any, Final, Literal, TypedDict, Unpack, cast
 
-from basejob import contract
+from basejob import contract, timestamps
 from basejob.job import BaseJob
 from basejob.registry import ENTRY_POINT_GROUP
+from scheduledjob_api import durations
 from scheduledjob_client.scheduling.errors import SchedulingArgumentError
 
 JsonScalar = str | int | float | bool
@@ -32,9 +34,6 @@ DERIVED_NAME_MAX_LENGTH: Final = 52
 NAME_MAX_LENGTH: Final = 63
 _HASH_LENGTH: Final = 10
 _NAME: Final = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
-_DURATION: Final = re.compile(r"^(?:[0-9]+[hms])+$")
-_DURATION_PART: Final = re.compile(r"([0-9]+)([hms])")
-_UNIT_SECONDS: Final = {"h": 3600, "m": 60, "s": 1}
 _CAMEL_HUMP: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NOT_DNS: Final = re.compile(r"[^a-z0-9]+")
 MANAGED_BY_LABEL: Final = "app.kubernetes.io/managed-by"
@@ -71,6 +70,92 @@ class SpecOptions(TypedDict, total=False):
     """ServiceAccount of the runs' Pods."""
     env: Mapping[str, str]
     """Extra environment variables of the job's container, in this order."""
+
+
+class ContextArguments(TypedDict, total=False):
+    """Whom a run acts for: the keywords only `schedule_job_with_context` takes."""
+
+    tenant_id: Identifier | None
+    """The tenant the run acts for; without one it is a system job."""
+    application_user_id: Identifier | None
+    """The user the run acts as, within `tenant_id`."""
+
+
+class RunArguments(TypedDict, total=False):
+    """What a run carries and when it runs: keywords of every scheduling call."""
+
+    correlation_id: str | None
+    """The correlation ID (prefix) of the runs' logs and traces."""
+    data: Mapping[str, JsonScalar] | None
+    """The job's data (its parameters)."""
+    cron: str | None
+    """Run on this schedule (5-field Kubernetes or 6/7-field Quartz cron)."""
+    delay: datetime.timedelta | str | None
+    """Run once, this long after creation (a timedelta, or `"90s"`, `"1h30m"`)."""
+    run_at: datetime.datetime | None
+    """Run once, at this aware datetime."""
+    time_zone: str | None
+    """The time zone `cron` is read in (default UTC)."""
+
+
+class SpecArguments(ContextArguments, RunArguments, total=False):
+    """The keywords of `build_spec` besides `options`."""
+
+
+class PlacementArguments(TypedDict, total=False):
+    """Which ScheduledJob a scheduling call declares: keywords of every scheduling call."""
+
+    name: str | None
+    """The ScheduledJob's name; by default derived from the job and a hash of the spec."""
+    namespace: str | None
+    """Its namespace; by default the client's."""
+
+
+class ScheduleArguments(RunArguments, PlacementArguments, SpecOptions, total=False):
+    """The keywords of `schedule_tenant_job` and `schedule_system_job`."""
+
+
+class ScheduleWithContextArguments(ContextArguments, ScheduleArguments, total=False):
+    """The keywords of `schedule_job_with_context`."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SortedArguments:
+    """A scheduling call's keywords, sorted by where each one goes."""
+
+    spec_arguments: SpecArguments
+    options: SpecOptions
+    """The spec options, and any keyword that is none (so `build_spec` names it)."""
+    name: str | None
+    namespace: str | None
+
+
+_CONTEXT_KEYS: Final = ContextArguments.__optional_keys__
+_RUN_KEYS: Final = RunArguments.__optional_keys__
+_PLACEMENT_KEYS: Final = PlacementArguments.__optional_keys__
+_SPEC_ARGUMENT_KEYS: Final = SpecArguments.__optional_keys__
+
+
+def context_of(arguments: Mapping[str, Any]) -> ContextArguments:
+    """The tenant and user among `schedule_job_with_context`'s keywords."""
+    return cast("ContextArguments", {k: v for k, v in arguments.items() if k in _CONTEXT_KEYS})
+
+
+def without_context(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """`schedule_job_with_context`'s keywords except the tenant and user."""
+    return {k: v for k, v in arguments.items() if k not in _CONTEXT_KEYS}
+
+
+def sort_arguments(context: ContextArguments, arguments: Mapping[str, Any]) -> SortedArguments:
+    """Sort a call's keywords (`context` already taken out of them) by where they go."""
+    run = {k: v for k, v in arguments.items() if k in _RUN_KEYS}
+    options = {k: v for k, v in arguments.items() if k not in _RUN_KEYS | _PLACEMENT_KEYS}
+    return SortedArguments(
+        spec_arguments=cast("SpecArguments", {**context, **run}),
+        options=cast("SpecOptions", options),
+        name=arguments.get("name"),
+        namespace=arguments.get("namespace"),
+    )
 
 
 _OPTION_FIELDS: Final = {
@@ -122,15 +207,13 @@ def job_reference(job: object) -> str:
 
 def duration_seconds(text: str) -> int:
     """Seconds in a duration as the API writes it (`90s`, `10m`, `1h30m`)."""
-    stripped = text.strip()
-    if not _DURATION.match(stripped):
+    try:
+        return durations.duration_seconds(text.strip())
+    except ValueError:
         message = (
             f"{text!r} is not a duration: write hours, minutes and seconds like 90s, 10m or 1h30m"
         )
-        raise SchedulingArgumentError(message)
-    return sum(
-        int(amount) * _UNIT_SECONDS[unit] for amount, unit in _DURATION_PART.findall(stripped)
-    )
+        raise SchedulingArgumentError(message) from None
 
 
 def format_delay(delay: object) -> str:
@@ -174,9 +257,7 @@ def format_run_at(run_at: object) -> str:
             "tzinfo=datetime.UTC) or .astimezone()"
         )
         raise SchedulingArgumentError(message)
-    moment = run_at.astimezone(datetime.UTC)
-    timespec = "seconds" if moment.microsecond == 0 else "microseconds"
-    return moment.replace(tzinfo=None).isoformat(timespec=timespec) + "Z"
+    return timestamps.rfc3339_as_given(run_at.astimezone(datetime.UTC))
 
 
 def _when(
@@ -244,26 +325,36 @@ def _data(data: Mapping[str, JsonScalar] | None) -> dict[str, JsonScalar]:
     return dict(data or {})
 
 
+def _check_keywords(arguments: Mapping[str, object]) -> None:
+    unexpected = sorted(set(arguments) - _SPEC_ARGUMENT_KEYS)
+    if unexpected:
+        message = f"build_spec() got an unexpected keyword argument {unexpected[0]!r}"
+        raise TypeError(message)
+
+
 def build_spec(
     job: str | type[BaseJob],
     *,
-    tenant_id: Identifier | None = None,
-    application_user_id: Identifier | None = None,
-    correlation_id: str | None = None,
-    data: Mapping[str, JsonScalar] | None = None,
-    cron: str | None = None,
-    delay: datetime.timedelta | str | None = None,
-    run_at: datetime.datetime | None = None,
-    time_zone: str | None = None,
     options: SpecOptions | None = None,
+    **arguments: Unpack[SpecArguments],
 ) -> dict[str, Any]:
     """The ScheduledJob spec (camelCase) the arguments describe; unset fields left out."""
-    spec: dict[str, Any] = {"job": job_reference(job), **_when(cron, delay, run_at)}
-    context = _context(tenant_id, application_user_id, correlation_id)
+    _check_keywords(arguments)
+    spec: dict[str, Any] = {
+        "job": job_reference(job),
+        **_when(arguments.get("cron"), arguments.get("delay"), arguments.get("run_at")),
+    }
+    context = _context(
+        arguments.get("tenant_id"),
+        arguments.get("application_user_id"),
+        arguments.get("correlation_id"),
+    )
     if context:
         spec["context"] = context
+    data = arguments.get("data")
     if data:
         spec["data"] = _data(data)
+    time_zone = arguments.get("time_zone")
     if time_zone is not None:
         spec["timeZone"] = time_zone
     given: Mapping[str, Any] = options or {}

@@ -12,6 +12,7 @@ import datetime
 import platform
 from typing import Any
 
+from basejob import timestamps
 from scheduledjob_dev.nodeagent.nodeapi import NODE_LEASE_NAMESPACE
 from scheduledjob_dev.nodeagent.podstatus import LOCAL_IP, timestamp
 
@@ -20,10 +21,6 @@ AGENT_VERSION = "v1.37.2-scheduledjob-local-agent"
 LEASE_DURATION_SECONDS = 40
 # Room for hundreds of short runs at once; the real limit is this machine, not the scheduler.
 CAPACITY = {"cpu": "64", "memory": "256Gi", "pods": "1000", "ephemeral-storage": "100Gi"}
-
-
-def _micro(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def node_manifest(name: str) -> dict[str, Any]:
@@ -98,6 +95,6 @@ def lease_manifest(name: str, *, now: datetime.datetime) -> dict[str, Any]:
         "spec": {
             "holderIdentity": name,
             "leaseDurationSeconds": LEASE_DURATION_SECONDS,
-            "renewTime": _micro(now),
+            "renewTime": timestamps.rfc3339(now, fraction=True),
         },
     }

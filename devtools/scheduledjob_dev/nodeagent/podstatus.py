@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from basejob import timestamps
+
 LOCAL_IP = "127.0.0.1"
 EXIT_START_ERROR = 128
 DEADLINE_REASON = "DeadlineExceeded"
@@ -21,7 +23,7 @@ DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadlin
 
 def timestamp(moment: datetime.datetime) -> str:
     """RFC 3339 in UTC, seconds precision, as Kubernetes writes times."""
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return timestamps.rfc3339(moment)
 
 
 @dataclass(frozen=True)

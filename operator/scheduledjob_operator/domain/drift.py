@@ -7,32 +7,22 @@ compared by value, because the server rewrites them canonically ("0.5" becomes "
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eE][+-]?[0-9]+|[numkMGTPE]|[KMGTPE]i)?$")
-_SUFFIXES = {
-    "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
-    "k": Decimal("1e3"), "M": Decimal("1e6"), "G": Decimal("1e9"), "T": Decimal("1e12"),
-    "P": Decimal("1e15"), "E": Decimal("1e18"),
-    "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30), "Ti": Decimal(2**40),
-    "Pi": Decimal(2**50), "Ei": Decimal(2**60),
-}  # fmt: skip
+from scheduledjob_api import podfields
 
 
 def quantity_value(quantity: object) -> Decimal | None:
     """A Kubernetes quantity's numeric value, or None if it is not one."""
-    match = _QUANTITY.match(str(quantity).strip())
-    if match is None:
+    if isinstance(quantity, bool):
         return None
-    number, suffix = match.group(1), match.group(2) or ""
     try:
-        if suffix[:1] in {"e", "E"} and len(suffix) > 1:
-            return Decimal(number + suffix)
-        return Decimal(number) * _SUFFIXES[suffix]
-    except (InvalidOperation, KeyError):
+        return podfields.quantity_value(
+            quantity if isinstance(quantity, int) else str(quantity).strip()
+        )
+    except ValueError:
         return None
 
 

@@ -20,6 +20,8 @@ import structlog
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from basejob import timestamps
+
 _log = structlog.get_logger(__name__)
 _NOT_FOUND = 404
 _CONFLICT = 409
@@ -27,10 +29,6 @@ _CONFLICT = 409
 
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
-
-
-def _micro(moment: datetime.datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,8 +91,8 @@ class LeaderElector:
             "spec": {
                 "holderIdentity": config.identity,
                 "leaseDurationSeconds": config.lease_seconds,
-                "acquireTime": _micro(now),
-                "renewTime": _micro(now),
+                "acquireTime": timestamps.rfc3339(now, fraction=True),
+                "renewTime": timestamps.rfc3339(now, fraction=True),
                 "leaseTransitions": 0,
             },
         }
