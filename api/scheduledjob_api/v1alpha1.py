@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
+    PlainSerializer,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -28,7 +29,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from basejob import contract
+from basejob import contract, timestamps
 from scheduledjob_api import podfields
 from scheduledjob_api.base import (
     FIRST_YEAR,
@@ -635,6 +636,12 @@ class ScheduledJobSpec(ApiModel):
         return self
 
 
+# A moment of the status, written as Kubernetes writes times: UTC, whole seconds, a Z.
+Time = Annotated[
+    datetime.datetime, PlainSerializer(timestamps.rfc3339, return_type=str, when_used="json")
+]
+
+
 class Condition(ApiModel):
     """A condition in the Kubernetes convention."""
 
@@ -646,7 +653,7 @@ class Condition(ApiModel):
     """Machine-readable CamelCase reason of the last transition."""
     message: str = ""
     """Human-readable details."""
-    last_transition_time: datetime.datetime
+    last_transition_time: Time
     """When the status last changed."""
     observed_generation: int
     """The spec generation the condition describes."""
@@ -659,7 +666,7 @@ class RunReference(ApiModel):
     """Name of the Job."""
     correlation_id: str
     """The run's correlation ID, as its logs and metrics carry it."""
-    start_time: datetime.datetime | None = None
+    start_time: Time | None = None
     """When the Job started."""
 
 
@@ -672,9 +679,9 @@ class LastRun(ApiModel):
     """The run's correlation ID, as its logs and metrics carry it."""
     result: Literal["Succeeded", "Failed"]
     """Succeeded or Failed."""
-    start_time: datetime.datetime | None = None
+    start_time: Time | None = None
     """When the Job started."""
-    completion_time: datetime.datetime | None = None
+    completion_time: Time | None = None
     """When it finished."""
     duration_seconds: float | None = None
     """How long it took."""
@@ -693,23 +700,33 @@ class TriggerRecord(ApiModel):
     """The value of the trigger annotation."""
     job_name: str | None = None
     """The run it started (unset when concurrencyPolicy Forbid skipped it)."""
-    time: datetime.datetime
+    time: Time
     """When the operator acted on it."""
 
 
 class OneShot(ApiModel):
     """The single run of a ScheduledJob with runAt or delay."""
 
-    due_time: datetime.datetime
+    due_time: Time
     """When the run is due."""
     job_name: str | None = None
     """The run's Job, once started (it stays recorded after the Job is gone)."""
-    finished_time: datetime.datetime | None = None
+    finished_time: Time | None = None
     """When the run finished."""
 
 
 class ScheduledJobStatus(ApiModel):
-    """What the operator observed and did; written by the operator only."""
+    """What the operator observed and did; written by the operator only.
+
+    Its wire form leaves out what was never set (`to_api`), so that a status read back and
+    written again keeps exactly the fields it had; fields it does not know are kept too.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    def to_api(self) -> dict[str, Any]:
+        """The wire form: camelCase keys; fields never set, and unset optional ones, left out."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_unset=True)
 
     observed_generation: int | None = None
     """The spec generation this status describes."""
@@ -722,11 +739,11 @@ class ScheduledJobStatus(ApiModel):
     """Name of the CronJob that starts the runs."""
     schedule: str | None = None
     """The schedule as the CronJob runs it (Quartz expressions translated)."""
-    last_schedule_time: datetime.datetime | None = None
+    last_schedule_time: Time | None = None
     """When a run was last started."""
-    last_successful_time: datetime.datetime | None = None
+    last_successful_time: Time | None = None
     """When a run last succeeded."""
-    next_schedule_time: datetime.datetime | None = None
+    next_schedule_time: Time | None = None
     """When the next run is due (unset while suspended)."""
     active: list[RunReference] = Field(default_factory=list)
     """Runs in progress."""
@@ -738,18 +755,16 @@ class ScheduledJobStatus(ApiModel):
     """For runAt or delay: when the single run is due, and its Job once started."""
     missed_runs: Annotated[int, Field(ge=0)] = 0
     """Fire times of the schedule at which no run started (counted since creation)."""
-    last_missed_time: datetime.datetime | None = None
+    last_missed_time: Time | None = None
     """The latest fire time at which no run started."""
-    last_checked_fire_time: datetime.datetime | None = None
+    last_checked_fire_time: Time | None = None
     """The latest fire time already checked for a missed run (each is counted once)."""
     scheduled_by: Literal["CronJob", "Operator"] | None = None
     """Who starts the scheduled runs: a Kubernetes CronJob, or the operator itself (for
     schedules and features a CronJob cannot express; the reason is in the Ready condition)."""
-    next_fire_times: Annotated[list[datetime.datetime], Field(max_length=5)] = Field(
-        default_factory=list
-    )
+    next_fire_times: Annotated[list[Time], Field(max_length=5)] = Field(default_factory=list)
     """The next five fire times of the schedule (excluded dates left out, before jitter)."""
-    last_fire_time: datetime.datetime | None = None
+    last_fire_time: Time | None = None
     """Operator-started schedules: the latest fire time handled (started or skipped); each
     fire time is handled once, across operator restarts and replicas."""
     jitter_offset_seconds: int | None = None

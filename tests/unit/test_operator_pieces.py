@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from scheduledjob_api.runs import TerminationSummary, run_from_job, termination_summary
+from scheduledjob_api.v1alpha1 import ScheduledJobStatus
 from scheduledjob_operator import settings
 from scheduledjob_operator.domain import conditions, drift, status
 from scheduledjob_operator.domain.errors import ConfigurationError
@@ -102,8 +103,8 @@ def test_condition_keeps_transition_time_while_status_holds() -> None:
     flipped = conditions.set_condition(
         same, type_="Ready", status=False, reason="C", message="", generation=2, now=later
     )
-    assert "2026-11-28T12:00:00Z" == same[0]["lastTransitionTime"]
-    assert "2026-11-28T13:00:00Z" == flipped[0]["lastTransitionTime"]
+    assert "2026-11-28T12:00:00Z" == same[0].to_api()["lastTransitionTime"]
+    assert "2026-11-28T13:00:00Z" == flipped[0].to_api()["lastTransitionTime"]
 
 
 def _job(name: str, condition: str | None, finished: str | None = None) -> dict[str, Any]:
@@ -130,20 +131,21 @@ def test_run_fields_pick_the_latest_finished_run_and_list_active_ones() -> None:
         run_from_job(_job("c", None)),
     ]
     fields = status.run_fields(
-        previous={},
+        previous=ScheduledJobStatus(),
         cron_job=None,
         runs=runs,
         correlation_prefix="p",
         last_run_summary=TerminationSummary(error_type="KeyError", message="missing"),
     )
-    assert ["c"] == [run["jobName"] for run in fields["active"]]
+    wire = fields.to_api()
+    assert ["c"] == [run["jobName"] for run in wire["active"]]
     assert ("b", "Failed", "KeyError", "BackoffLimitExceeded") == (
-        fields["lastRun"]["jobName"],
-        fields["lastRun"]["result"],
-        fields["lastRun"]["errorType"],
-        fields["lastRun"]["reason"],
+        wire["lastRun"]["jobName"],
+        wire["lastRun"]["result"],
+        wire["lastRun"]["errorType"],
+        wire["lastRun"]["reason"],
     )
-    assert "2026-11-28T10:00:05Z" == fields["lastSuccessfulTime"]
+    assert "2026-11-28T10:00:05Z" == wire["lastSuccessfulTime"]
 
 
 def test_termination_message_that_is_not_json_is_kept_as_text() -> None:

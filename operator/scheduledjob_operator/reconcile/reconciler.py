@@ -19,7 +19,16 @@ from kubernetes.client.exceptions import ApiException
 from basejob import schedules
 from scheduledjob_api import naming
 from scheduledjob_api.runs import Run
-from scheduledjob_operator.domain import conditions, drift, forbid, oneshot, ownership, triggers
+from scheduledjob_api.v1alpha1 import ScheduledJobStatus
+from scheduledjob_operator.domain import (
+    conditions,
+    drift,
+    forbid,
+    oneshot,
+    ownership,
+    status,
+    triggers,
+)
 from scheduledjob_operator.domain.builders.job import build_run
 from scheduledjob_operator.domain.builders.owners import owner_reference
 from scheduledjob_operator.domain.builders.runsettings import RunSettings
@@ -161,11 +170,18 @@ class Reconciler:
             self._validate_run(body, wanted, now=now)
         owners = {metadata["uid"], (cron_job or {}).get("metadata", {}).get("uid")} - {None}
         runs = _owned_runs(labelled, frozenset(str(uid) for uid in owners))
-        written = self.reporter.report(body, wanted, cron_job, runs=runs, held=held, now=now)
-        if written.deleted:
+        started = self.reporter.start_due_runs(body, wanted, cron_job, runs=runs, now=now)
+        if started.deleted:
             return Outcome("deleted")
-        self._export(body, written.status, now=now, schedule=wanted.schedule)
-        return Outcome("success", written.requeue_after)
+        reported = self.reporter.build_status(
+            body, wanted, cron_job, started, runs=runs, held=held, now=now
+        )
+        written, wire = self._write_status(body, reported.status)
+        self.reporter.after_write(
+            body, reported, written=written, wanted=wanted, runs=runs, now=now
+        )
+        self._export(body, wire, now=now, schedule=wanted.schedule)
+        return Outcome("success", reported.requeue_after)
 
     def _export(
         self,
@@ -300,12 +316,9 @@ class Reconciler:
         Job API refuses would show Ready=True and never run. A server-side dry run, once per
         generation (a Ready condition for it shows it passed); a refusal raises.
         """
-        previous = conditions.find((body.get("status") or {}).get("conditions") or [], "Ready")
+        previous = conditions.find(status.read(body).conditions, conditions.READY)
         generation = int(body["metadata"].get("generation", 0))
-        if previous and (previous.get("status"), previous.get("observedGeneration")) == (
-            "True",
-            generation,
-        ):
+        if previous and (previous.status, previous.observed_generation) == ("True", generation):
             return
         metadata = body["metadata"]
         if wanted.schedule is None:
@@ -324,15 +337,22 @@ class Reconciler:
 
     # -- status -----------------------------------------------------------------------------
 
-    def _write_status(self, body: Mapping[str, Any], new_status: Mapping[str, Any]) -> bool:
-        return self.cluster.write_status(body, new_status)
+    def _write_status(
+        self, body: Mapping[str, Any], new_status: ScheduledJobStatus
+    ) -> tuple[bool, dict[str, Any]]:
+        """Write the status if it changed: whether it did, and the status as written.
+
+        The one place a status is serialised (camelCase keys, what was never set left out).
+        """
+        wire = new_status.to_api()
+        return self.cluster.write_status(body, wire), wire
 
     def _report_invalid(
         self, body: Mapping[str, Any], error: InvalidSpecError, *, now: datetime.datetime
     ) -> dict[str, Any]:
-        previous = body.get("status") or {}
+        previous = status.read(body)
         generation = int(body["metadata"].get("generation", 0))
-        old = previous.get("conditions") or []
+        old = previous.conditions
         updated = conditions.set_condition(
             old,
             type_=conditions.SPEC_VALID,
@@ -344,7 +364,7 @@ class Reconciler:
         )
         kept = (
             " (the existing CronJob keeps running the last valid spec)"
-            if previous.get("cronJobName")
+            if previous.cron_job_name
             else ""
         )
         updated = conditions.set_condition(
@@ -356,23 +376,24 @@ class Reconciler:
             generation=generation,
             now=now,
         )
-        new_status = {**previous, "observedGeneration": generation, "conditions": updated}
-        if self._write_status(body, new_status) and conditions.find(old, conditions.SPEC_VALID) != (
+        new_status = ScheduledJobStatus(observed_generation=generation, conditions=updated)
+        written, wire = self._write_status(body, status.overlay(previous, new_status))
+        if written and conditions.find(old, conditions.SPEC_VALID) != (
             conditions.find(updated, conditions.SPEC_VALID)
         ):
             self.cluster.emit_event(
                 body, type_="Warning", reason=error.reason, message=error.message, now=now
             )
-        return new_status
+        return wire
 
     def _report_failure(
         self, body: Mapping[str, Any], reason: str, message: str, *, now: datetime.datetime
     ) -> dict[str, Any]:
         """Ready=False with `reason` for this generation, and a Warning Event when it is news."""
-        previous = body.get("status") or {}
+        previous = status.read(body)
         generation = int(body["metadata"].get("generation", 0))
         updated = conditions.set_condition(
-            previous.get("conditions") or [],
+            previous.conditions,
             type_=conditions.READY,
             status=False,
             reason=reason,
@@ -380,10 +401,11 @@ class Reconciler:
             generation=generation,
             now=now,
         )
-        new_status = {**previous, "observedGeneration": generation, "conditions": updated}
-        if self._write_status(body, new_status):
+        new_status = ScheduledJobStatus(observed_generation=generation, conditions=updated)
+        written, wire = self._write_status(body, status.overlay(previous, new_status))
+        if written:
             self.cluster.emit_event(body, type_="Warning", reason=reason, message=message, now=now)
-        return new_status
+        return wire
 
 
 def _owned_runs(labelled: list[Run], owners: frozenset[str]) -> list[Run]:

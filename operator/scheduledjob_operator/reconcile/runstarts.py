@@ -15,10 +15,9 @@ from typing import Any
 import structlog
 
 from scheduledjob_api.runs import Run, parse_time
-from scheduledjob_api.v1alpha1 import ScheduledJobSpec
-from scheduledjob_operator.domain import oneshot, ownership, triggers
+from scheduledjob_api.v1alpha1 import OneShot, ScheduledJobSpec, TriggerRecord
+from scheduledjob_operator.domain import oneshot, ownership, status, triggers
 from scheduledjob_operator.domain.builders.job import RunKind, build_run
-from scheduledjob_operator.domain.conditions import timestamp
 from scheduledjob_operator.domain.errors import ConflictError, TransientError
 from scheduledjob_operator.reconcile.cluster import Cluster
 
@@ -29,7 +28,7 @@ _log = structlog.get_logger(__name__)
 class OneShotState:
     """The one-shot's status and when the reconcile should look again."""
 
-    status: dict[str, Any]
+    status: OneShot
     requeue_after: float | None = None
     deleted: bool = False
 
@@ -98,7 +97,7 @@ class RunStarter:
         runs: Sequence[Run],
         owner_reference: Mapping[str, Any],
         now: datetime.datetime,
-    ) -> dict[str, Any] | None:
+    ) -> TriggerRecord | None:
         """Act on a new trigger token; the new `lastTrigger` (None: keep the previous one)."""
         token = triggers.pending_token(body)
         if token is None:
@@ -114,7 +113,7 @@ class RunStarter:
             self.cluster.emit_event(
                 body, type_="Warning", reason="TriggerSkipped", message=message, now=now
             )
-            return {"token": token, "time": timestamp(now)}
+            return TriggerRecord(token=token, time=now)
         if spec.concurrency_policy == "Replace":
             for run in active:
                 self.cluster.delete_job(metadata["namespace"], run.job_name, run.uid)
@@ -127,7 +126,7 @@ class RunStarter:
             traceparent=triggers.traceparent(body),
             now=now,
         )
-        return {"token": token, "jobName": name, "time": timestamp(now)}
+        return TriggerRecord(token=token, job_name=name, time=now)
 
     # -- run once ---------------------------------------------------------------------------
 
@@ -145,17 +144,18 @@ class RunStarter:
         metadata = body["metadata"]
         created = parse_time(metadata.get("creationTimestamp")) or now
         due = oneshot.due_time(spec, created)
-        previous = (body.get("status") or {}).get("oneShot") or {}
+        previous = status.read(body).one_shot or OneShot(due_time=due)
         name = oneshot.run_name(metadata["name"])
-        status: dict[str, Any] = {"dueTime": timestamp(due)}
-        started = previous.get("jobName") or next(
+        started = previous.job_name or next(
             (run.job_name for run in runs if run.job_name == name), None
         )
         if started is None:
             if spec.suspend:
-                return OneShotState(status)
+                return OneShotState(OneShot(due_time=due))
             if now < due:
-                return OneShotState(status, requeue_after=(due - now).total_seconds())
+                return OneShotState(
+                    OneShot(due_time=due), requeue_after=(due - now).total_seconds()
+                )
             self.start(
                 body,
                 template,
@@ -165,33 +165,28 @@ class RunStarter:
                 traceparent=None,
                 now=now,
             )
-            return OneShotState({**status, "jobName": name})
-        status["jobName"] = started
+            return OneShotState(OneShot(due_time=due, job_name=name))
         run = next((run for run in runs if run.job_name == started), None)
-        finished = previous.get("finishedTime") or (
-            timestamp(run.finish_time) if run is not None and run.finish_time else None
-        )
+        finished = previous.finished_time or (run.finish_time if run is not None else None)
         if finished is None:
-            return OneShotState(status)
-        status["finishedTime"] = finished
-        return self._after_run(body, spec, status, finished=finished, now=now)
+            return OneShotState(OneShot(due_time=due, job_name=started))
+        recorded = OneShot(due_time=due, job_name=started, finished_time=finished)
+        return self._after_run(body, spec, recorded, now=now)
 
     def _after_run(
         self,
         body: Mapping[str, Any],
         spec: ScheduledJobSpec,
-        status: dict[str, Any],
+        recorded: OneShot,
         *,
-        finished: str,
         now: datetime.datetime,
     ) -> OneShotState:
-        if spec.ttl_seconds_after_run is None:
-            return OneShotState(status)
-        finished_at = parse_time(finished) or now
-        expires = finished_at + datetime.timedelta(seconds=spec.ttl_seconds_after_run)
+        if spec.ttl_seconds_after_run is None or recorded.finished_time is None:
+            return OneShotState(recorded)
+        expires = recorded.finished_time + datetime.timedelta(seconds=spec.ttl_seconds_after_run)
         if now < expires:
-            return OneShotState(status, requeue_after=(expires - now).total_seconds())
+            return OneShotState(recorded, requeue_after=(expires - now).total_seconds())
         metadata = body["metadata"]
         self.cluster.delete_scheduledjob(metadata["namespace"], metadata["name"], metadata["uid"])
         _log.info("Deleted ScheduledJob after its run", scheduledjob=metadata["name"])
-        return OneShotState(status, deleted=True)
+        return OneShotState(recorded, deleted=True)

@@ -11,28 +11,28 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import structlog
 
 from basejob import schedules
 from scheduledjob_api import naming
 from scheduledjob_api.runs import Run, parse_time
-from scheduledjob_api.v1alpha1 import ScheduledJobSpec
-from scheduledjob_operator.domain import scheduledruns
+from scheduledjob_api.v1alpha1 import ScheduledJobSpec, ScheduledJobStatus
+from scheduledjob_operator.domain import scheduledruns, status
 from scheduledjob_operator.domain.conditions import timestamp
 from scheduledjob_operator.reconcile.cluster import Cluster
 from scheduledjob_operator.reconcile.runstarts import RunStarter
 
 _log = structlog.get_logger(__name__)
-OPERATOR = "Operator"
+OPERATOR: Final = "Operator"
 
 
 @dataclass(frozen=True)
 class ScheduleState:
     """The status fields of an operator-started schedule, and what happened this time."""
 
-    status: dict[str, Any]
+    status: ScheduledJobStatus
     requeue_after: float | None
     skipped: tuple[datetime.datetime, ...] = ()
     skipped_count: int = 0
@@ -77,12 +77,12 @@ def _baseline(body: Mapping[str, Any], source: str, now: datetime.datetime) -> d
     a switch from a CronJob) starts from now; a ScheduledJob never reconciled starts from its
     creation, so runs due while the operator was down are caught up by the misfire policy.
     """
-    previous = body.get("status") or {}
-    recorded = parse_time(previous.get("lastFireTime"))
-    same = previous.get("scheduledBy") == OPERATOR and previous.get("schedule") == source
+    previous = status.read(body)
+    recorded = previous.last_fire_time
+    same = previous.scheduled_by == OPERATOR and previous.schedule == source
     if same and recorded is not None:
         return recorded
-    if previous.get("scheduledBy") is None:
+    if previous.scheduled_by is None:
         return parse_time(body["metadata"].get("creationTimestamp")) or now
     return now
 
@@ -108,16 +108,16 @@ class ScheduleStarter:
         """Start what is due, skip what the policy gives up; the status fields and next look."""
         metadata = body["metadata"]
         when = timing(spec, schedule, namespace=metadata["namespace"], name=metadata["name"])
-        status: dict[str, Any] = {
-            "scheduledBy": OPERATOR,
-            "schedule": schedule.source,
-            "jitterOffsetSeconds": int(when.jitter.total_seconds()),
-        }
+        recorded = ScheduledJobStatus(
+            scheduled_by=OPERATOR,
+            schedule=schedule.source,
+            jitter_offset_seconds=int(when.jitter.total_seconds()),
+        )
         baseline = _baseline(body, schedule.source, now)
         if spec.suspend:
             # Fire times while suspended are handled as they pass: resuming starts nothing old.
-            status["lastFireTime"] = timestamp(max(baseline, now))
-            return ScheduleState(status, None)
+            handled = ScheduledJobStatus(last_fire_time=max(baseline, now))
+            return ScheduleState(status.overlay(recorded, handled), None)
         active = [run for run in runs if not run.finished]
         decision = scheduledruns.decide(
             when,
@@ -135,16 +135,19 @@ class ScheduleStarter:
             self._start(body, template, fire, owner_reference=owner_reference, now=now)
             for fire in decision.start
         )
-        handled = decision.last_fire_time or baseline
-        status["lastFireTime"] = timestamp(max(handled, baseline))
-        if started:
-            status["lastScheduleTime"] = timestamp(now)
-        if decision.next_due is not None:
-            status["nextScheduleTime"] = timestamp(decision.next_due)
+        handled = ScheduledJobStatus(
+            last_fire_time=max(decision.last_fire_time or baseline, baseline),
+            last_schedule_time=now if started else None,
+            next_schedule_time=decision.next_due,
+        )
         self._trim_history(metadata["namespace"], spec, runs)
         requeue = 0.0 if decision.backlog else _seconds_until(decision.next_due, now)
         return ScheduleState(
-            status, requeue, decision.skipped, decision.skipped_count, started=started
+            status.overlay(recorded, handled),
+            requeue,
+            decision.skipped,
+            decision.skipped_count,
+            started=started,
         )
 
     def _start(
