@@ -26,6 +26,7 @@ from kubernetes import client
 
 from scheduledjob_api import naming
 from scheduledjob_api.runs import Run
+from scheduledjob_operator.domain.objects import KubeObject
 from scheduledjob_operator.machinery import apierrors
 from scheduledjob_operator.machinery.kube import Cluster
 from scheduledjob_operator.machinery.store import KINDS, Kind, ObjectStore
@@ -109,7 +110,7 @@ class CachedCluster(Cluster):
         for namespace, name in self.store.keys("scheduledjobs"):
             self._index_name(namespace, name)
 
-    def get_scheduledjob(self, namespace: str, name: str) -> dict[str, Any] | None:
+    def get_scheduledjob(self, namespace: str, name: str) -> KubeObject | None:
         """From the store; from the API server when the store does not know it."""
         key = (namespace, name)
         held = self.store.get("scheduledjobs", key)
@@ -122,7 +123,7 @@ class CachedCluster(Cluster):
             self.store.observe("scheduledjobs", fetched)
         return fetched
 
-    def get_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
+    def get_cronjob(self, namespace: str, name: str) -> KubeObject | None:
         """From the store once it is primed (absent: none of ours; a foreign CronJob of that
         name shows up as a conflict on create, see `read_cronjob`)."""
         if not self.store.primed:
@@ -135,7 +136,7 @@ class CachedCluster(Cluster):
             return super().runs(namespace, scheduledjob)
         return self.store.runs(namespace, scheduledjob)
 
-    def read_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
+    def read_cronjob(self, namespace: str, name: str) -> KubeObject | None:
         """Fresh from the API server; what it finds updates the store."""
         live = super().read_cronjob(namespace, name)
         if live is not None and _is_ours(live):
@@ -153,7 +154,7 @@ class CachedCluster(Cluster):
             else:
                 self._index_name(namespace, name)
 
-    def name_rivals(self, namespace: str, name: str) -> list[dict[str, Any]]:
+    def name_rivals(self, namespace: str, name: str) -> list[KubeObject]:
         """From the store's ScheduledJobs, by an index of derived names (no scan)."""
         if not self.store.primed:
             return super().name_rivals(namespace, name)

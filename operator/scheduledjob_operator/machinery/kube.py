@@ -19,6 +19,7 @@ from kubernetes.client.exceptions import ApiException
 from scheduledjob_api import naming, v1alpha1
 from scheduledjob_api.runs import Run, run_from_job
 from scheduledjob_operator.domain.conditions import timestamp
+from scheduledjob_operator.domain.objects import KubeObject
 from scheduledjob_operator.machinery.ownwrites import OwnWrites
 
 NOT_FOUND = 404
@@ -26,13 +27,18 @@ CONFLICT = 409
 _REPORTING_COMPONENT = "scheduledjob-operator"
 
 
-def _decode(response: Any) -> dict[str, Any]:
+def _decode(response: Any) -> KubeObject:
+    decoded: KubeObject = json.loads(response.data)
+    return decoded
+
+
+def _decode_list(response: Any) -> dict[str, Any]:
     decoded: dict[str, Any] = json.loads(response.data)
     return decoded
 
 
-def _items(response: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = _decode(response).get("items", [])
+def _items(response: Any) -> list[KubeObject]:
+    items: list[KubeObject] = _decode_list(response).get("items", [])
     return items
 
 
@@ -73,7 +79,7 @@ class Cluster:
         *,
         content_type: str = "application/json",
         dry_run: bool = False,
-    ) -> dict[str, Any]:
+    ) -> KubeObject:
         """One write with a plain dict body; the decoded response.
 
         The generated client's methods validate a body against its models and walk it to
@@ -96,7 +102,7 @@ class Cluster:
             raise ApiException.from_response(http_resp=response, body=None, data=None)
         return _decode(response)
 
-    def get_scheduledjob(self, namespace: str, name: str) -> dict[str, Any] | None:
+    def get_scheduledjob(self, namespace: str, name: str) -> KubeObject | None:
         """The ScheduledJob, or None if it does not exist."""
         try:
             return _decode(
@@ -114,12 +120,12 @@ class Cluster:
                 return None
             raise
 
-    def list_scheduledjobs(self, namespace: str | None = None) -> list[dict[str, Any]]:
+    def list_scheduledjobs(self, namespace: str | None = None) -> list[KubeObject]:
         """Every ScheduledJob in `namespace`, or in all namespaces."""
-        items: list[dict[str, Any]] = self.list_owned("scheduledjobs", namespace)["items"]
+        items: list[KubeObject] = self.list_owned("scheduledjobs", namespace)["items"]
         return items
 
-    def get_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
+    def get_cronjob(self, namespace: str, name: str) -> KubeObject | None:
         """The CronJob, or None if it does not exist."""
         try:
             return _decode(
@@ -130,15 +136,15 @@ class Cluster:
                 return None
             raise
 
-    def read_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
+    def read_cronjob(self, namespace: str, name: str) -> KubeObject | None:
         """The CronJob as the API server has it now (never from a cache), or None."""
         return Cluster.get_cronjob(self, namespace, name)
 
-    def create_cronjob(self, manifest: Mapping[str, Any]) -> dict[str, Any] | None:
+    def create_cronjob(self, manifest: Mapping[str, Any]) -> KubeObject | None:
         """Create the CronJob; None when one of that name exists already."""
         return self._create("cronjobs", manifest)
 
-    def _create(self, plural: str, manifest: Mapping[str, Any]) -> dict[str, Any] | None:
+    def _create(self, plural: str, manifest: Mapping[str, Any]) -> KubeObject | None:
         """Create a batch/v1 object we own; None on 409 (one of that name exists)."""
         namespace = manifest["metadata"]["namespace"]
         try:
@@ -153,7 +159,7 @@ class Cluster:
         self.seen(plural, created)
         return created
 
-    def replace_cronjob(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
+    def replace_cronjob(self, manifest: Mapping[str, Any]) -> KubeObject:
         """Replace the CronJob (the manifest carries the resourceVersion it was read at)."""
         metadata = manifest["metadata"]
         path = _path(
@@ -188,7 +194,7 @@ class Cluster:
             if error.status != CONFLICT:
                 raise
 
-    def read_job(self, namespace: str, name: str) -> dict[str, Any] | None:
+    def read_job(self, namespace: str, name: str) -> KubeObject | None:
         """The Job as the API server has it now (never from a cache), or None."""
         try:
             return _decode(self.batch.read_namespaced_job(name, namespace, _preload_content=False))
@@ -232,7 +238,7 @@ class Cluster:
             if error.status not in {NOT_FOUND, CONFLICT}:
                 raise
 
-    def list_jobs(self, namespace: str, scheduledjob: str) -> list[dict[str, Any]]:
+    def list_jobs(self, namespace: str, scheduledjob: str) -> list[KubeObject]:
         """The Jobs (runs) of a ScheduledJob, found by label."""
         response = self.batch.list_namespaced_job(
             namespace,
@@ -246,7 +252,7 @@ class Cluster:
         decides by their owners (`Run.owned_by`)."""
         return [run_from_job(job) for job in self.list_jobs(namespace, scheduledjob)]
 
-    def name_rivals(self, namespace: str, name: str) -> list[dict[str, Any]]:
+    def name_rivals(self, namespace: str, name: str) -> list[KubeObject]:
         """The other ScheduledJobs in `namespace` whose CronJob and runs would have the same
         names as this one's (`naming.cronjob_name` shortens long names with a hash, so a
         short name can equal another's shortened one)."""
@@ -274,7 +280,7 @@ class Cluster:
                     v1alpha1.PLURAL,
                     _preload_content=False,
                 )
-            return _decode(response)
+            return _decode_list(response)
         selector = f"{naming.MANAGED_BY_LABEL}={naming.MANAGED_BY}"
         lists = {
             "cronjobs": (
@@ -285,10 +291,10 @@ class Cluster:
         }
         every, one = lists[kind]
         if namespace is None:
-            return _decode(every(label_selector=selector, _preload_content=False))
-        return _decode(one(namespace, label_selector=selector, _preload_content=False))
+            return _decode_list(every(label_selector=selector, _preload_content=False))
+        return _decode_list(one(namespace, label_selector=selector, _preload_content=False))
 
-    def list_job_pods(self, namespace: str, job_name: str) -> list[dict[str, Any]]:
+    def list_job_pods(self, namespace: str, job_name: str) -> list[KubeObject]:
         """The Pods of one Job."""
         response = self.core.list_namespaced_pod(
             namespace,

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from scheduledjob_api import naming
 from scheduledjob_api.runs import Run, run_from_job
+from scheduledjob_operator.domain.objects import KubeObject
 
 Kind = Literal["scheduledjobs", "cronjobs", "jobs"]
 Key = tuple[str, str]
@@ -172,13 +173,13 @@ class ObjectStore:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def get(self, kind: Literal["scheduledjobs", "cronjobs"], key: Key) -> dict[str, Any] | None:
+    def get(self, kind: Literal["scheduledjobs", "cronjobs"], key: Key) -> KubeObject | None:
         """A fresh copy of the object, or None when the store does not hold it."""
         with self._lock:
             entry = self._texts[kind].get(key)
         if entry is None:
             return None
-        decoded: dict[str, Any] = json.loads(entry.text)
+        decoded: KubeObject = json.loads(entry.text)
         return decoded
 
     def is_deleted(self, kind: Kind, key: Key) -> bool:

@@ -12,22 +12,23 @@ from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from scheduledjob_api.runs import Run
+from scheduledjob_operator.domain.objects import KubeObject
 
 
 @runtime_checkable
 class Cluster(Protocol):
     """What reconcile reads and writes; every object is a plain camelCase dict."""
 
-    def get_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
+    def get_cronjob(self, namespace: str, name: str) -> KubeObject | None:
         """The CronJob, or None; may come from a cache."""
 
-    def read_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
+    def read_cronjob(self, namespace: str, name: str) -> KubeObject | None:
         """The CronJob as the API server has it now (never from a cache), or None."""
 
-    def create_cronjob(self, manifest: Mapping[str, Any]) -> dict[str, Any] | None:
+    def create_cronjob(self, manifest: Mapping[str, Any]) -> KubeObject | None:
         """Create the CronJob; None when one of that name exists already."""
 
-    def replace_cronjob(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
+    def replace_cronjob(self, manifest: Mapping[str, Any]) -> KubeObject:
         """Replace the CronJob (optimistic concurrency on its resourceVersion)."""
 
     def delete_cronjob(self, namespace: str, name: str, uid: str) -> None:
@@ -39,7 +40,7 @@ class Cluster(Protocol):
     def dry_run_job(self, manifest: Mapping[str, Any]) -> None:
         """Have the API server validate a Job without creating it; ApiException if refused."""
 
-    def read_job(self, namespace: str, name: str) -> dict[str, Any] | None:
+    def read_job(self, namespace: str, name: str) -> KubeObject | None:
         """The Job as the API server has it now, or None."""
 
     def delete_job(self, namespace: str, name: str, uid: str) -> None:
@@ -51,10 +52,10 @@ class Cluster(Protocol):
     def runs(self, namespace: str, scheduledjob: str) -> list[Run]:
         """The Jobs labelled as a ScheduledJob's runs (owners are checked by the caller)."""
 
-    def name_rivals(self, namespace: str, name: str) -> list[dict[str, Any]]:
+    def name_rivals(self, namespace: str, name: str) -> list[KubeObject]:
         """The other ScheduledJobs whose derived names equal this one's."""
 
-    def list_job_pods(self, namespace: str, job_name: str) -> list[dict[str, Any]]:
+    def list_job_pods(self, namespace: str, job_name: str) -> list[KubeObject]:
         """The Pods of one Job."""
 
     def write_status(self, body: Mapping[str, Any], new_status: Mapping[str, Any]) -> bool:

@@ -33,6 +33,7 @@ from scheduledjob_operator.domain.builders.job import build_run
 from scheduledjob_operator.domain.builders.owners import owner_reference
 from scheduledjob_operator.domain.builders.runsettings import RunSettings
 from scheduledjob_operator.domain.errors import ConflictError, InvalidSpecError, TransientError
+from scheduledjob_operator.domain.objects import KubeObject
 from scheduledjob_operator.domain.planning import SPEC_HASH_ANNOTATION, Plan, PlanCache
 from scheduledjob_operator.machinery import apierrors
 from scheduledjob_operator.reconcile.cluster import Cluster
@@ -159,7 +160,7 @@ class Reconciler:
         metadata = body["metadata"]
         self._check_name_rivals(body, log=log)
         labelled = self.cluster.runs(metadata["namespace"], metadata["name"])
-        cron_job: dict[str, Any] | None = None
+        cron_job: KubeObject | None = None
         held: str | None = None
         if wanted.cron_job is not None:
             cron_job, held = self._converge_cronjob(
@@ -212,7 +213,7 @@ class Reconciler:
         labelled: list[Run],
         log: Any,
         now: datetime.datetime,
-    ) -> tuple[dict[str, Any], str | None]:
+    ) -> tuple[KubeObject, str | None]:
         """The CronJob as it now is, and what holds it suspended (None: nothing does)."""
         name = manifest["metadata"]["name"]
         namespace = manifest["metadata"]["namespace"]
