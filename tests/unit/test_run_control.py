@@ -53,7 +53,9 @@ def test_due_time_is_run_at_or_creation_plus_delay() -> None:
 
 
 def _body(annotations: dict[str, str], last_token: str | None = None) -> dict[str, Any]:
-    status = {"lastTrigger": {"token": last_token}} if last_token else {}
+    status = (
+        {"lastTrigger": {"token": last_token, "time": "2026-03-01T00:00:00Z"}} if last_token else {}
+    )
     return {"metadata": {"name": "nightly", "annotations": annotations}, "status": status}
 
 

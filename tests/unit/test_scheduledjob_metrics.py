@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from basejob import schedules
 from scheduledjob_api import v1alpha1
+from scheduledjob_api.v1alpha1 import ScheduledJobStatus
 from scheduledjob_operator.controller import Controller
 from scheduledjob_operator.domain.builders.runsettings import RunSettings
 from scheduledjob_operator.machinery.cachedcluster import CachedCluster
@@ -121,10 +122,10 @@ def test_snapshot_reads_the_spec_and_the_reported_status() -> None:
         "lastSuccessfulTime": "2026-03-01T02:00:41Z",
         "nextScheduleTime": "2026-03-03T02:00:00Z",
         "active": [
-            {"jobName": "nightly-2", "startTime": "2026-03-02T02:00:03Z"},
-            {"jobName": "nightly-1", "startTime": "2026-03-01T02:00:02Z"},
+            {"jobName": "nightly-2", "correlationId": "c-2", "startTime": "2026-03-02T02:00:03Z"},
+            {"jobName": "nightly-1", "correlationId": "c-1", "startTime": "2026-03-01T02:00:02Z"},
         ],
-        "lastRun": {"jobName": "nightly-0", "result": "Failed"},
+        "lastRun": {"jobName": "nightly-0", "correlationId": "c-0", "result": "Failed"},
     }
     expected = _values(
         last_success_timestamp_seconds=_seconds("2026-03-01T02:00:41Z"),
@@ -133,30 +134,36 @@ def test_snapshot_reads_the_spec_and_the_reported_status() -> None:
         oldest_active_run_start_timestamp_seconds=_seconds("2026-03-01T02:00:02Z"),
         last_run_failed=True,
     )
-    assert expected == snapshot(_body(), status, NOW)
+    assert expected == snapshot(_body(), ScheduledJobStatus.model_validate(status), NOW)
 
 
 def test_last_success_falls_back_to_the_creation_time() -> None:
     """Before any success the last-success time is when the ScheduledJob was created."""
-    assert _values() == snapshot(_body(), {}, NOW)
+    assert _values() == snapshot(_body(), ScheduledJobStatus.model_validate({}), NOW)
 
 
 def test_suspended_scheduledjob_has_no_next_run() -> None:
     """A suspended ScheduledJob says suspended and has no next run, whatever status kept."""
-    values = snapshot(_body(suspend=True), {"nextScheduleTime": "2026-03-03T02:00:00Z"}, NOW)
+    values = snapshot(
+        _body(suspend=True),
+        ScheduledJobStatus.model_validate({"nextScheduleTime": "2026-03-03T02:00:00Z"}),
+        NOW,
+    )
     assert _values(suspended=True) == values
 
 
 @pytest.mark.parametrize(
     ("last_run", "expected"),
-    [(None, False), ({"result": "Succeeded"}, False), ({"result": "Failed"}, True)],
+    [(None, False), ("Succeeded", False), ("Failed", True)],
 )
-def test_last_run_failed_only_after_a_failed_run(
-    last_run: dict[str, str] | None, expected: bool
-) -> None:
+def test_last_run_failed_only_after_a_failed_run(last_run: str | None, expected: bool) -> None:
     """last_run_failed is true only when status.lastRun failed."""
-    status = {} if last_run is None else {"lastRun": last_run}
-    values = snapshot(_body(), status, NOW)
+    status = (
+        {}
+        if last_run is None
+        else {"lastRun": {"jobName": "nightly-0", "correlationId": "c-0", "result": last_run}}
+    )
+    values = snapshot(_body(), ScheduledJobStatus.model_validate(status), NOW)
     assert values is not None
     assert expected == values.last_run_failed
 
@@ -165,7 +172,7 @@ def test_snapshot_of_a_deleting_scheduledjob_is_none() -> None:
     """An object being deleted has no snapshot: its series should go."""
     body = _body()
     body["metadata"]["deletionTimestamp"] = "2026-03-02T07:59:00Z"
-    assert snapshot(body, {}, NOW) is None
+    assert snapshot(body, ScheduledJobStatus.model_validate({}), NOW) is None
 
 
 @pytest.mark.parametrize(
@@ -181,14 +188,19 @@ def test_expected_interval_of_an_invalid_spec(
     spec: dict[str, str], status: dict[str, str], expected: float | None
 ) -> None:
     """An invalid spec's interval is that of the schedule its CronJob still runs, if any."""
-    values = snapshot(_body(**spec), status, NOW)
+    values = snapshot(_body(**spec), ScheduledJobStatus.model_validate(status), NOW)
     assert values is not None
     assert expected == values.expected_interval_seconds
 
 
 def test_snapshot_uses_the_schedule_it_is_given() -> None:
     """A schedule the caller already parsed is used rather than parsed again."""
-    values = snapshot(_body(), {}, NOW, schedule=schedules.parse_schedule("@hourly"))
+    values = snapshot(
+        _body(),
+        ScheduledJobStatus.model_validate({}),
+        NOW,
+        schedule=schedules.parse_schedule("@hourly"),
+    )
     assert values is not None
     assert 3600.0 == values.expected_interval_seconds
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from basejob import contract
 from scheduledjob_api import naming
+from scheduledjob_operator.domain import status
 
 _TOKEN_HASH_LENGTH = 8
 
@@ -24,8 +25,8 @@ def pending_token(body: Mapping[str, Any]) -> str | None:
     token = annotations.get(contract.TRIGGER_ANNOTATION)
     if not token:
         return None
-    handled = ((body.get("status") or {}).get("lastTrigger") or {}).get("token")
-    return None if token == handled else str(token)
+    handled = status.read(body).last_trigger
+    return None if handled is not None and token == handled.token else str(token)
 
 
 def traceparent(body: Mapping[str, Any]) -> str | None:

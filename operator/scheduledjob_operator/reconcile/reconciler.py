@@ -109,7 +109,8 @@ class Reconciler:
         now = now or datetime.datetime.now(datetime.UTC)
         metadata = body["metadata"]
         if metadata.get("deletionTimestamp"):
-            self._export(body, {}, now=now)  # a deleting object has no snapshot: series go
+            # A deleting object has no snapshot: its series go.
+            self._export(body, ScheduledJobStatus(), now=now)
             return Outcome("deleting")  # ownerReferences let the garbage collector clean up
         log = _log.bind(scheduledjob=metadata["name"], namespace=metadata["namespace"])
         wanted: Plan | None = None
@@ -177,17 +178,17 @@ class Reconciler:
         reported = self.reporter.build_status(
             body, wanted, cron_job, started, runs=runs, held=held, now=now
         )
-        written, wire = self._write_status(body, reported.status)
+        written = self._write_status(body, reported.status)
         self.reporter.after_write(
             body, reported, written=written, wanted=wanted, runs=runs, now=now
         )
-        self._export(body, wire, now=now, schedule=wanted.schedule)
+        self._export(body, reported.status, now=now, schedule=wanted.schedule)
         return Outcome("success", reported.requeue_after)
 
     def _export(
         self,
         body: Mapping[str, Any],
-        reported: Mapping[str, Any],
+        reported: ScheduledJobStatus,
         *,
         now: datetime.datetime,
         schedule: schedules.CronSchedule | None = None,
@@ -338,19 +339,16 @@ class Reconciler:
 
     # -- status -----------------------------------------------------------------------------
 
-    def _write_status(
-        self, body: Mapping[str, Any], new_status: ScheduledJobStatus
-    ) -> tuple[bool, dict[str, Any]]:
-        """Write the status if it changed: whether it did, and the status as written.
+    def _write_status(self, body: Mapping[str, Any], new_status: ScheduledJobStatus) -> bool:
+        """Write the status if it changed; whether it did.
 
         The one place a status is serialised (camelCase keys, what was never set left out).
         """
-        wire = new_status.to_api()
-        return self.cluster.write_status(body, wire), wire
+        return self.cluster.write_status(body, new_status.to_api())
 
     def _report_invalid(
         self, body: Mapping[str, Any], error: InvalidSpecError, *, now: datetime.datetime
-    ) -> dict[str, Any]:
+    ) -> ScheduledJobStatus:
         previous = status.read(body)
         generation = int(body["metadata"].get("generation", 0))
         old = previous.conditions
@@ -377,19 +375,21 @@ class Reconciler:
             generation=generation,
             now=now,
         )
-        new_status = ScheduledJobStatus(observed_generation=generation, conditions=updated)
-        written, wire = self._write_status(body, status.overlay(previous, new_status))
+        new_status = status.overlay(
+            previous, ScheduledJobStatus(observed_generation=generation, conditions=updated)
+        )
+        written = self._write_status(body, new_status)
         if written and conditions.find(old, conditions.SPEC_VALID) != (
             conditions.find(updated, conditions.SPEC_VALID)
         ):
             self.cluster.emit_event(
                 body, type_="Warning", reason=error.reason, message=error.message, now=now
             )
-        return wire
+        return new_status
 
     def _report_failure(
         self, body: Mapping[str, Any], reason: str, message: str, *, now: datetime.datetime
-    ) -> dict[str, Any]:
+    ) -> ScheduledJobStatus:
         """Ready=False with `reason` for this generation, and a Warning Event when it is news."""
         previous = status.read(body)
         generation = int(body["metadata"].get("generation", 0))
@@ -402,11 +402,13 @@ class Reconciler:
             generation=generation,
             now=now,
         )
-        new_status = ScheduledJobStatus(observed_generation=generation, conditions=updated)
-        written, wire = self._write_status(body, status.overlay(previous, new_status))
+        new_status = status.overlay(
+            previous, ScheduledJobStatus(observed_generation=generation, conditions=updated)
+        )
+        written = self._write_status(body, new_status)
         if written:
             self.cluster.emit_event(body, type_="Warning", reason=reason, message=message, now=now)
-        return wire
+        return new_status
 
 
 def _owned_runs(labelled: list[Run], owners: frozenset[str]) -> list[Run]:

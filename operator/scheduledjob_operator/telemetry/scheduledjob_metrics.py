@@ -26,6 +26,7 @@ from prometheus_client.metrics_core import Metric
 
 from basejob import schedules
 from scheduledjob_api.runs import parse_time
+from scheduledjob_api.v1alpha1 import ScheduledJobStatus
 
 Key = tuple[str, str]
 """A ScheduledJob's (namespace, name)."""
@@ -99,7 +100,7 @@ def longest_interval(
 
 def snapshot(
     body: Mapping[str, Any],
-    status: Mapping[str, Any],
+    status: ScheduledJobStatus,
     now: datetime.datetime,
     *,
     schedule: schedules.CronSchedule | None = None,
@@ -114,12 +115,9 @@ def snapshot(
         return None
     spec = body.get("spec") or {}
     suspended = bool(spec.get("suspend", False))
-    active = status.get("active") or []
-    starts = [t for t in (parse_time(run.get("startTime")) for run in active) if t is not None]
-    last_success = parse_time(status.get("lastSuccessfulTime")) or parse_time(
-        metadata.get("creationTimestamp")
-    )
-    next_run = None if suspended else parse_time(status.get("nextScheduleTime"))
+    starts = [run.start_time for run in status.active if run.start_time is not None]
+    last_success = status.last_successful_time or parse_time(metadata.get("creationTimestamp"))
+    next_run = None if suspended else status.next_schedule_time
     return ScheduledJobSnapshot(
         job=str(spec.get("job") or ""),
         schedule=str(spec.get("schedule") or ""),
@@ -128,9 +126,9 @@ def snapshot(
         expected_interval_seconds=_expected_interval(spec, status, now, schedule),
         last_success_timestamp_seconds=_seconds(last_success),
         next_run_timestamp_seconds=_seconds(next_run),
-        active_runs=len(active),
+        active_runs=len(status.active),
         oldest_active_run_start_timestamp_seconds=_seconds(min(starts, default=None)),
-        last_run_failed=(status.get("lastRun") or {}).get("result") == "Failed",
+        last_run_failed=status.last_run is not None and status.last_run.result == "Failed",
     )
 
 
@@ -140,7 +138,7 @@ def _seconds(moment: datetime.datetime | None) -> float | None:
 
 def _expected_interval(
     spec: Mapping[str, Any],
-    status: Mapping[str, Any],
+    status: ScheduledJobStatus,
     now: datetime.datetime,
     parsed: schedules.CronSchedule | None,
 ) -> float | None:
@@ -174,10 +172,10 @@ def _daily_interval(
 
 
 def _running_schedule(
-    spec: Mapping[str, Any], status: Mapping[str, Any]
+    spec: Mapping[str, Any], status: ScheduledJobStatus
 ) -> schedules.CronSchedule | None:
     """spec.schedule parsed or, when it does not parse, status.schedule (the CronJob's)."""
-    for text in (spec.get("schedule"), status.get("schedule")):
+    for text in (spec.get("schedule"), status.schedule):
         if not isinstance(text, str):
             continue
         try:
