@@ -30,7 +30,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from basejob import contract, timestamps
-from scheduledjob_api import podfields
+from scheduledjob_api import durations, podfields
 from scheduledjob_api.base import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -95,8 +95,6 @@ ScheduleExpression = Annotated[
 # parts of at most 5 digits of hours, 7 of minutes or 9 of seconds: their sum (under 35 years)
 # cannot overflow Go's int64 nanoseconds when CEL's duration() reads it.
 DURATION = "^([0-9]{1,5}h|[0-9]{1,7}m|[0-9]{1,9}s){1,3}$"
-_DURATION_PART = re.compile(r"([0-9]+)([hms])")
-_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
 _DELAY_RULE = cel(
     f"!self.matches('{DURATION}') || duration(self) <= duration('{MAX_DELAY_HOURS}h')",
     f"delay is at most {MAX_DELAY_HOURS}h (ten years)",
@@ -105,10 +103,7 @@ _DELAY_RULE = cel(
 
 
 def _delay_in_range(text: str) -> str:
-    seconds = sum(
-        int(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION_PART.findall(text)
-    )
-    if seconds > MAX_DELAY_HOURS * 3600:
+    if durations.duration_seconds(text) > MAX_DELAY_HOURS * 3600:
         message = f"delay {text} is above {MAX_DELAY_HOURS}h (ten years)"
         raise ValueError(message)
     return text
